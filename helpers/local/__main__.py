@@ -1,0 +1,53 @@
+"""python -m helpers.local [--host 127.0.0.1] [--port 4566] [--verbose]"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+from .._errors import LocalAWSError
+from . import DEFAULT_HOST, DEFAULT_PORT, check_loopback, probe
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.local",
+                                     description="Run the workbook's local AWS on loopback.")
+    parser.add_argument("--host", default=DEFAULT_HOST, help="loopback address (default %(default)s)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+    try:
+        check_loopback(args.host)
+    except LocalAWSError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    endpoint = f"http://{host}:{args.port}"
+    running = probe(endpoint)
+    if running:
+        print(f"The local AWS is already running at {endpoint} (version {running['version']}); "
+              "reusing it.", flush=True)
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.INFO if args.verbose else logging.WARNING)
+    from .server import Server
+
+    try:
+        server = Server(args.host, args.port)
+    except OSError as err:
+        print(f"error: cannot listen on {endpoint}: {err.strerror}. Another program uses the "
+              "port; pass --port to choose another.", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"The local AWS is running at {server.endpoint_url}  (credentials test/test; "
+          "Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

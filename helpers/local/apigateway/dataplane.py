@@ -1,0 +1,428 @@
+"""Execute deployed REST API stages: ``/_aws/execute-api/{api_id}/{stage}/{path}``.
+
+Supported:
+- stages serve the deployment they point at (a snapshot taken at CreateDeployment);
+- resources with literal parts, ``{param}`` and ``{proxy+}``; methods and ``ANY``;
+- API keys (``apiKeyRequired``, key source HEADER, usage plans bound to the stage);
+- request parameter mapping from path, query string, headers, stage variables, context
+  variables and literals; binary media types and content handling;
+- integration types AWS (S3, path override) and MOCK; integration responses chosen by
+  ``selectionPattern`` against the integration's status code; method responses and
+  response parameter mapping;
+- the 10 MB payload limit; execution-log lines in CloudWatch Logs
+  (``API-Gateway-Execution-Logs_{api_id}/{stage}``).
+
+Limitations: no Velocity (VTL) templates beyond literal text and ``$input.body``; no Lambda
+authorizers, Cognito or IAM authorization; no throttling or quotas; no caching; HTTP and
+HTTP_PROXY integrations are refused (the local AWS makes no outbound calls); execution logs are
+always written (on AWS they must be enabled per stage).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import parse_qsl, unquote
+
+from werkzeug.datastructures import Headers
+from werkzeug.wsgi import get_input_stream
+
+from .. import moto_bridge
+from ..store import stores
+from . import router
+from .exceptions import GatewayError, configuration_error
+from .integrations import INTEGRATIONS, IntegrationRequest, IntegrationResult
+
+PREFIX = "/_aws/execute-api/"
+# "Maximum payload size: 10 MB ... can't be increased" (API Gateway quotas for REST APIs,
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html)
+MAX_PAYLOAD = 10 * 1024 * 1024
+
+
+@dataclass
+class ApiRequest:
+    """What the client sent, with the path split into decoded segments."""
+
+    method: str
+    api_id: str
+    stage: str
+    segments: list[str]
+    query: list[tuple[str, str]]
+    headers: Headers
+    body: bytes
+    source_ip: str
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def path(self) -> str:
+        return "/" + "/".join(self.segments)
+
+
+def _raw_path(environ: dict[str, Any]) -> str:
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        raw = raw.split("?", 1)[0]
+        if "://" in raw:  # absolute-form request target
+            raw = "/" + raw.split("://", 1)[1].split("/", 1)[-1]
+        return raw
+    return environ.get("PATH_INFO", "")
+
+
+def media_type_matches(content_type: str | None, patterns: list[str]) -> bool:
+    """Whether a Content-Type is one of the API's binary media types ('*/*', 'image/*', ...)."""
+    if not content_type:
+        return False
+    mime = content_type.split(";", 1)[0].strip().lower()
+    for pattern in patterns:
+        pattern = pattern.strip().lower()
+        if pattern in ("*/*", mime):
+            return True
+        if pattern.endswith("/*") and mime.split("/", 1)[0] == pattern[:-2]:
+            return True
+    return False
+
+
+def _as_text(body: bytes) -> bytes:
+    # A payload API Gateway does not treat as binary travels as a UTF-8 string: bytes that are
+    # not valid UTF-8 are replaced (U+FFFD), which is how binary uploads arrive corrupted.
+    return body.decode("utf-8", errors="replace").encode("utf-8")
+
+
+class ApiGatewayDataPlane:
+    """WSGI app for the execute-api path; ``invoke_integration`` reaches the services."""
+
+    def __init__(self, s3_front: Any) -> None:
+        self.s3 = s3_front
+
+    # --- WSGI -----------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
+        started = time.time()
+        stream = get_input_stream(environ)
+        request: ApiRequest | None = None
+        log: list[str] = []
+        try:
+            request = self._parse(environ, stream)
+            log.append(f"({request.request_id}) Received request: {request.method} {request.path}")
+            status, headers, body = self._handle(request, log)
+        except GatewayError as err:
+            if err.log:
+                log.append(f"({request.request_id if request else '-'}) {err.log}")
+            status = err.status
+            headers, body = err.render()
+        except _UnknownApi as err:
+            status, headers, body = 404, {"Content-Type": "application/json"}, json.dumps(
+                {"message": str(err)}
+            ).encode()
+        finally:
+            # Read what the client still sends so that it receives the answer, not a reset.
+            while stream.read(1024 * 1024):
+                pass
+        request_id = request.request_id if request else str(uuid.uuid4())
+        headers = {**headers, "x-amzn-RequestId": request_id,
+                   "x-amz-apigw-id": base64.b32encode(uuid.uuid4().bytes)[:16].decode(),
+                   "Content-Length": str(len(body))}
+        if request is not None:
+            log.append(
+                f"({request_id}) Method completed with status: {status} "
+                f"({(time.time() - started) * 1000:.0f} ms)"
+            )
+            self._write_log(request, log)
+        start_response(f"{status} {_reason(status)}", list(headers.items()))
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+    def _parse(self, environ: dict[str, Any], stream: Any) -> ApiRequest:
+        raw = _raw_path(environ)[len(PREFIX):]
+        parts = raw.split("/")
+        if len(parts) < 2 or not parts[0] or not parts[1]:
+            raise _UnknownApi(
+                "Use /_aws/execute-api/{api_id}/{stage}/{path}: the API id and stage are missing."
+            )
+        api_id, stage = unquote(parts[0]), unquote(parts[1])
+        segments = [unquote(p) for p in parts[2:]]
+        if segments and segments[-1] == "":
+            segments = segments[:-1]
+        headers = Headers([(k[5:].replace("_", "-").title(), v) for k, v in environ.items()
+                           if k.startswith("HTTP_")])
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        declared = environ.get("CONTENT_LENGTH")
+        if declared and declared.isdigit() and int(declared) > MAX_PAYLOAD:
+            raise GatewayError("REQUEST_TOO_LARGE", f"Request body of {declared} bytes is over the 10 MB limit",
+                               message=f"HTTP content length exceeded {MAX_PAYLOAD} bytes.")
+        body = stream.read(MAX_PAYLOAD + 1)
+        if len(body) > MAX_PAYLOAD:
+            raise GatewayError("REQUEST_TOO_LARGE", "Chunked request body is over the 10 MB limit",
+                               message=f"HTTP content length exceeded {MAX_PAYLOAD} bytes.")
+        return ApiRequest(
+            method=environ["REQUEST_METHOD"].upper(),
+            api_id=api_id,
+            stage=stage,
+            segments=segments,
+            query=parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True),
+            headers=headers,
+            body=body,
+            source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
+        )
+
+    # --- the request flow -------------------------------------------------------------------
+
+    def _handle(self, request: ApiRequest, log: list[str]) -> tuple[int, dict[str, str], bytes]:
+        found = moto_bridge.find_rest_api(request.api_id)
+        if found is None:
+            raise _UnknownApi(
+                f"No REST API with id '{request.api_id}' exists in the local AWS "
+                "(on AWS this host name would not resolve). Check the id from create_rest_api."
+            )
+        account, region, api = found
+        deployment_id = moto_bridge.stage_deployment_id(api, request.stage)
+        snapshot = None
+        if deployment_id is not None:
+            snapshot = stores.apigateway.deployment(account, region, api.id, deployment_id)
+        if snapshot is None:
+            # No such stage (or never deployed): API Gateway answers as for an unknown route.
+            raise GatewayError("MISSING_AUTHENTICATION_TOKEN",
+                               f"Stage '{request.stage}' does not exist or has no deployment")
+        route = router.match(snapshot["resources"], request.segments, request.method)
+        if route is None:
+            raise GatewayError("MISSING_AUTHENTICATION_TOKEN",
+                               f"No method {request.method} on a resource matching {request.path}")
+        method = route.method
+        log.append(f"({request.request_id}) Resource path: {route.resource['path']}, "
+                   f"method: {method['httpMethod']}, path parameters: {route.path_parameters}")
+
+        authorization = (method.get("authorizationType") or "NONE").upper()
+        if authorization != "NONE":
+            raise configuration_error(
+                f"the local AWS does not run {authorization} authorization yet; use API keys "
+                "or authorizationType NONE"
+            )
+        if method.get("apiKeyRequired"):
+            self._check_api_key(request, account, region, snapshot, log)
+
+        integration = method.get("methodIntegration")
+        if not integration:
+            raise configuration_error(f"no integration is defined for {method['httpMethod']} "
+                                      f"{route.resource['path']}")
+        variables = moto_bridge.stage_variables(api, request.stage)
+        context = self._context(request, route, account)
+        integration_request = self._integration_request(request, route, integration, snapshot,
+                                                        variables, context)
+        handler = INTEGRATIONS.get(integration.get("type") or "")
+        if handler is None:
+            raise configuration_error(
+                f"the {integration.get('type')} integration type is not implemented in the local AWS"
+            )
+        log.append(f"({request.request_id}) Endpoint request: {integration_request.describe()}")
+        result = handler(self, integration_request)
+        log.append(f"({request.request_id}) Endpoint response status: {result.status}")
+        return self._method_response(request, method, integration, result, snapshot, log)
+
+    def _check_api_key(self, request: ApiRequest, account: str, region: str,
+                       snapshot: dict, log: list[str]) -> None:
+        # Only the x-api-key header is read (apiKeySource HEADER); a key must be enabled and
+        # belong to a usage plan that includes this API stage.
+        value = request.headers.get("x-api-key")
+        keys = moto_bridge.api_keys_for_stage(account, region, request.api_id, request.stage)
+        key = keys.get(value or "")
+        if not value or key is None or not key["enabled"]:
+            raise GatewayError("INVALID_API_KEY", "API Key not authorized: missing, unknown, "
+                               "disabled, or not in a usage plan for this stage")
+        log.append(f"({request.request_id}) API Key {key['id']} authorized")
+
+    @staticmethod
+    def _context(request: ApiRequest, route: router.Match, account: str) -> dict[str, str]:
+        return {
+            "requestId": request.request_id,
+            "extendedRequestId": request.request_id,
+            "accountId": account,
+            "apiId": request.api_id,
+            "stage": request.stage,
+            "httpMethod": request.method,
+            "resourcePath": route.resource["path"],
+            "resourceId": route.resource["id"],
+            "path": f"/{request.stage}{request.path}",
+            "identity.sourceIp": request.source_ip,
+            "identity.userAgent": request.headers.get("User-Agent", ""),
+            "requestTimeEpoch": str(int(time.time() * 1000)),
+        }
+
+    def _integration_request(self, request: ApiRequest, route: router.Match, integration: dict,
+                             snapshot: dict, variables: dict[str, str],
+                             context: dict[str, str]) -> IntegrationRequest:
+        mapped: dict[str, dict[str, str]] = {"path": {}, "querystring": {}, "header": {}}
+        for target, source in (integration.get("requestParameters") or {}).items():
+            match = re.fullmatch(r"integration\.request\.(path|querystring|header)\.(.+)", target)
+            if not match:
+                raise configuration_error(f"Invalid mapping expression specified: {target}")
+            value = self._source_value(source, request, route, variables, context)
+            if value is not None:
+                mapped[match.group(1)][match.group(2)] = value
+
+        # Unmapped method headers are not forwarded, except the client's Content-Type on
+        # requests with a body (as LocalStack's AWS-validated tests observe).
+        if (request.method not in ("GET", "HEAD", "OPTIONS") and request.headers.get("Content-Type")
+                and not any(k.lower() == "content-type" for k in mapped["header"])):
+            mapped["header"]["Content-Type"] = request.headers["Content-Type"]
+
+        binary = media_type_matches(request.headers.get("Content-Type"), snapshot["binaryMediaTypes"])
+        body = request.body
+        handling = integration.get("contentHandling")
+        if handling == "CONVERT_TO_TEXT":
+            body = base64.b64encode(body) if binary else _as_text(body)
+        elif handling == "CONVERT_TO_BINARY":
+            if not binary:
+                try:
+                    body = base64.b64decode(body, validate=True)
+                except ValueError:
+                    raise GatewayError("BAD_REQUEST_BODY", "Request body is not valid base64 for "
+                                       "CONVERT_TO_BINARY") from None
+        elif not binary:
+            body = _as_text(body)
+
+        templates = integration.get("requestTemplates") or {}
+        content_type = (request.headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        template = templates.get(content_type)
+        passthrough = (integration.get("passthroughBehavior") or "WHEN_NO_MATCH").upper()
+        if template is None and templates and passthrough in ("NEVER", "WHEN_NO_TEMPLATES"):
+            raise GatewayError("UNSUPPORTED_MEDIA_TYPE",
+                               f"No request template for Content-Type {content_type}")
+        if template is None and not templates and passthrough == "NEVER":
+            raise GatewayError("UNSUPPORTED_MEDIA_TYPE",
+                               f"Passthrough is NEVER and no template exists for {content_type}")
+        if template:
+            body = render_template(template, body, log_name="request template")
+
+        uri = integration.get("uri") or ""
+        uri = re.sub(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}",
+                     lambda m: variables.get(m.group(1), ""), uri)
+        return IntegrationRequest(
+            type=integration.get("type") or "",
+            http_method=(integration.get("httpMethod") or request.method).upper(),
+            uri=uri,
+            credentials=integration.get("credentials"),
+            path_parameters=mapped["path"],
+            query=mapped["querystring"],
+            headers=mapped["header"],
+            body=body,
+            account=context["accountId"],
+            request_templates=templates,
+            content_type=content_type,
+        )
+
+    @staticmethod
+    def _source_value(source: str, request: ApiRequest, route: router.Match,
+                      variables: dict[str, str], context: dict[str, str]) -> str | None:
+        if len(source) >= 2 and source.startswith("'") and source.endswith("'"):
+            return source[1:-1]
+        match = re.fullmatch(r"method\.request\.(path|querystring|multivaluequerystring|header|"
+                             r"multivalueheader)\.(.+)", source)
+        if match:
+            kind, name = match.groups()
+            if kind == "path":
+                return route.path_parameters.get(name)
+            if kind in ("querystring", "multivaluequerystring"):
+                values = [v for k, v in request.query if k == name]
+                if not values:
+                    return None
+                return values[-1] if kind == "querystring" else ",".join(values)
+            values = request.headers.getlist(name)
+            if not values:
+                return None
+            return values[-1] if kind == "header" else ",".join(values)
+        if source.startswith("stageVariables."):
+            return variables.get(source[len("stageVariables."):])
+        if source.startswith("context."):
+            return context.get(source[len("context."):])
+        raise configuration_error(f"Invalid mapping expression specified: {source}")
+
+    def _method_response(self, request: ApiRequest, method: dict, integration: dict,
+                         result: IntegrationResult, snapshot: dict,
+                         log: list[str]) -> tuple[int, dict[str, str], bytes]:
+        if result.proxy:
+            return result.status, result.headers, result.body
+        responses = integration.get("integrationResponses") or {}
+        chosen = None
+        default = None
+        for response in responses.values():
+            pattern = response.get("selectionPattern")
+            if not pattern:
+                default = response
+            elif re.fullmatch(pattern, str(result.selector), re.DOTALL):
+                chosen = response
+                break
+        chosen = chosen or default
+        if chosen is None:
+            raise configuration_error(
+                "No match for output mapping and no default output mapping configured. "
+                f"Endpoint Response Status Code: {result.status}"
+            )
+        status = str(chosen["statusCode"])
+        if status not in (method.get("methodResponses") or {}):
+            raise configuration_error(f"Output mapping refers to an invalid method response: {status}")
+
+        headers: dict[str, str] = {"Content-Type": "application/json"}
+        for target, source in (chosen.get("responseParameters") or {}).items():
+            if not target.startswith("method.response.header."):
+                continue
+            name = target[len("method.response.header."):]
+            if source.startswith("'") and source.endswith("'"):
+                headers[name] = source[1:-1]
+            elif source.startswith("integration.response.header."):
+                wanted = source[len("integration.response.header."):].lower()
+                for key, value in result.headers.items():
+                    if key.lower() == wanted:
+                        headers[name] = value
+        body = result.body
+        templates = chosen.get("responseTemplates") or {}
+        template = templates.get("application/json") if templates else None
+        if template:
+            body = render_template(template, body, log_name="response template")
+        accept = request.headers.get("Accept")
+        if chosen.get("contentHandling") == "CONVERT_TO_TEXT":
+            body = base64.b64encode(body)
+        elif not media_type_matches(accept, snapshot["binaryMediaTypes"]):
+            body = _as_text(body)
+        log.append(f"({request.request_id}) Method response status {status} (integration "
+                   f"response selected by {chosen.get('selectionPattern') or 'default'})")
+        return int(status), headers, body
+
+    @staticmethod
+    def _write_log(request: ApiRequest, lines: list[str]) -> None:
+        found = moto_bridge.find_rest_api(request.api_id)
+        if found is None:
+            return
+        account, region, _ = found
+        try:
+            moto_bridge.put_log_lines(account, region,
+                                      f"API-Gateway-Execution-Logs_{request.api_id}/{request.stage}",
+                                      time.strftime("%Y/%m/%d/local"), lines)
+        except Exception:  # logging must never change the answer the client gets
+            pass
+
+
+class _UnknownApi(Exception):
+    pass
+
+
+def render_template(template: str, body: bytes, *, log_name: str) -> bytes:
+    """Literal templates and ``$input.body``; anything else is VTL the local AWS cannot run."""
+    text = template.replace("$input.body", body.decode("utf-8", errors="replace"))
+    if "$" in text.replace("$$", "") or "#set" in text or "#if" in text or "#foreach" in text:
+        raise configuration_error(
+            f"the {log_name} uses Velocity (VTL) expressions, which the local AWS does not evaluate"
+        )
+    return text.encode("utf-8")
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"

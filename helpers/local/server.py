@@ -1,0 +1,103 @@
+"""The local AWS as one WSGI app: a thin front that routes each request to a service.
+
+    /_aws/execute-api/{api}/{stage}/...  -> API Gateway data plane -> S3 (as the integration role)
+    /_aws/health                          -> who is listening here
+    /moto-api/reset                       -> moto's reset, plus the extension stores
+    anything else                         -> moto (control plane and S3 storage)
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import traceback
+from typing import Any, Callable
+
+from werkzeug.serving import make_server
+
+from . import moto_bridge
+from .apigateway import ApiGatewayDataPlane
+from .s3 import S3Front
+from .store import stores
+
+SERVICE_NAME = "s3-upload-workbook-local-aws"
+log = logging.getLogger("helpers.local")
+
+
+class LocalAWS:
+    """WSGI entry point; data flows one way: request -> route -> service -> S3."""
+
+    def __init__(self) -> None:
+        moto_bridge.install()
+        self.moto = moto_bridge.make_moto_app()
+        self.s3 = S3Front(self.moto)
+        self.apigateway = ApiGatewayDataPlane(self.s3)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
+        path = environ.get("PATH_INFO", "")
+        try:
+            if path.startswith("/_aws/execute-api/"):
+                return self.apigateway(environ, start_response)
+            if path == "/_aws/health":
+                return _json(start_response, 200, health())
+            if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
+                stores.reset()
+            return self.moto(environ, start_response)
+        except Exception:  # an internal fault must still answer in AWS's shape, never a trace
+            log.error("internal error on %s %s\n%s", environ.get("REQUEST_METHOD"), path,
+                      traceback.format_exc())
+            return _json(start_response, 500, {"message": "Internal server error"},
+                         {"x-amzn-ErrorType": "InternalFailure"})
+
+
+def health() -> dict[str, str]:
+    import moto
+
+    from .. import __version__
+
+    return {"service": SERVICE_NAME, "version": __version__, "moto": moto.__version__}
+
+
+def _json(start_response: Callable, status: int, payload: dict, extra: dict | None = None) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    headers += list((extra or {}).items())
+    start_response(f"{status} {'OK' if status == 200 else 'Error'}", headers)
+    return [body]
+
+
+class Server:
+    """A running local AWS: ``endpoint_url`` to point clients at, ``stop()`` to end it."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 4566) -> None:
+        self.app = LocalAWS()
+        werkzeug_log = logging.getLogger("werkzeug")
+        if werkzeug_log.level == logging.NOTSET:  # quiet unless `--verbose` asked for request lines
+            werkzeug_log.setLevel(logging.WARNING)
+        self._server = make_server(host, port, self.app, threaded=True,
+                                   request_handler=moto_bridge.RequestHandler)
+        self._server.daemon_threads = True
+        self.host = host
+        self.port = self._server.server_port
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def start(self) -> "Server":
+        """Serve from a background thread (tests, notebooks that want it in-process)."""
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+                                        name="local-aws")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
