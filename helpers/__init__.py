@@ -1,5 +1,43 @@
-"""Helpers for the S3 upload workbook: named boto3 steps, upload clients and widgets."""
-__version__ = "0.1.0"
-from ._errors import ConfigurationError, LocalAWSError, UploadRefused, WorkbookError
+"""Helpers for the S3 upload workbook: named boto3 steps, upload clients and widgets.
 
-__all__ = ["ConfigurationError", "LocalAWSError", "UploadRefused", "WorkbookError", "__version__"]
+    import helpers as wb
+    target = wb.connect("local")                 # or wb.connect("aws", region="eu-west-1")
+    prefix = wb.unique_prefix()
+    api = wb.build_s3_proxy_api(target, prefix)  # or the steps one by one, as notebook 01 does
+    wb.upload_file(api.upload_url("cat.jpg"), "cat.jpg", headers={"x-api-key": api.api_key})
+    wb.clean_up(target, prefix)
+"""
+__version__ = "0.1.0"
+
+from ._apigw import (
+    S3ProxyApi,
+    add_method,
+    add_resource,
+    add_responses,
+    add_s3_integration,
+    build_s3_proxy_api,
+    create_api_key,
+    create_rest_api,
+    delete_api_key,
+    delete_rest_api,
+    deploy_stage,
+)
+from ._cleanup import clean_up, delete_resources, find_resources
+from ._config import Target, connect, local_endpoint
+from ._errors import ConfigurationError, LocalAWSError, UploadRefused, WorkbookError
+from ._iam import create_service_role, delete_role, put_object_policy, trust_policy
+from ._names import tags, unique_prefix
+from ._s3 import create_upload_bucket, empty_and_delete_bucket, list_keys, object_sha256
+from ._upload import UploadResult, make_sample_file, sha256_file, upload_file
+from ._widgets import FilePicker, choose_file, show_picker
+
+__all__ = [
+    "ConfigurationError", "FilePicker", "LocalAWSError", "S3ProxyApi", "Target", "UploadRefused",
+    "UploadResult", "WorkbookError", "__version__", "add_method", "add_resource", "add_responses",
+    "add_s3_integration", "build_s3_proxy_api", "choose_file", "clean_up", "connect",
+    "create_api_key", "create_rest_api", "create_service_role", "create_upload_bucket",
+    "delete_api_key", "delete_resources", "delete_rest_api", "delete_role", "deploy_stage",
+    "empty_and_delete_bucket", "find_resources", "list_keys", "local_endpoint",
+    "make_sample_file", "object_sha256", "put_object_policy", "sha256_file", "show_picker",
+    "tags", "trust_policy", "unique_prefix", "upload_file",
+]

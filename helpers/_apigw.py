@@ -1,0 +1,181 @@
+"""API Gateway steps for option 1: a REST API that proxies ``PUT /upload/{object}`` to S3.
+
+Each function makes one or two boto3 calls and returns plain data; ``build_s3_proxy_api`` runs
+them all in order, as the notebook does step by step.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ._names import tags
+
+
+def create_rest_api(name: str, *, apigw: Any, prefix: str,
+                    binary_media_types: tuple[str, ...] = ("*/*",)) -> dict[str, str]:
+    """Create a REST API. ``*/*`` makes every request body binary: without it API Gateway treats
+    bodies as UTF-8 text and uploaded files arrive corrupted."""
+    api = apigw.create_rest_api(
+        name=name,
+        description="s3-upload-workbook: PUT /upload/{object} stores the body in S3",
+        binaryMediaTypes=list(binary_media_types),
+        endpointConfiguration={"types": ["REGIONAL"]},
+        tags=tags(prefix),
+    )
+    return {"api_id": api["id"], "root_id": api["rootResourceId"]}
+
+
+def add_resource(api_id: str, parent_id: str, path_part: str, *, apigw: Any) -> str:
+    """Add a child resource (``upload``, or ``{object}`` for a path parameter); returns its id."""
+    return apigw.create_resource(restApiId=api_id, parentId=parent_id, pathPart=path_part)["id"]
+
+
+def add_method(api_id: str, resource_id: str, *, apigw: Any, http_method: str = "PUT",
+               path_parameters: tuple[str, ...] = ("object",), api_key_required: bool = False,
+               headers: tuple[str, ...] = ("Content-Type",)) -> dict[str, Any]:
+    """Declare the method and the request parameters it passes on (undeclared ones can't be mapped)."""
+    parameters = {f"method.request.path.{p}": True for p in path_parameters}
+    parameters.update({f"method.request.header.{h}": False for h in headers})
+    apigw.put_method(restApiId=api_id, resourceId=resource_id, httpMethod=http_method,
+                     authorizationType="NONE", apiKeyRequired=api_key_required,
+                     requestParameters=parameters)
+    return {"http_method": http_method, "request_parameters": parameters}
+
+
+def add_s3_integration(api_id: str, resource_id: str, *, apigw: Any, bucket: str, role_arn: str,
+                       region: str, http_method: str = "PUT", key_parameter: str = "object") -> dict[str, Any]:
+    """Integrate with S3's PutObject by path override ``{bucket}/{key}``, as ``role_arn``.
+
+    ``{key}`` is filled from the method's ``{object}`` path parameter; Content-Type is passed on
+    so the object keeps the client's media type.
+    """
+    uri = f"arn:aws:apigateway:{region}:s3:path/{bucket}/{{key}}"
+    mapping = {
+        "integration.request.path.key": f"method.request.path.{key_parameter}",
+        "integration.request.header.Content-Type": "method.request.header.Content-Type",
+    }
+    apigw.put_integration(
+        restApiId=api_id, resourceId=resource_id, httpMethod=http_method,
+        type="AWS", integrationHttpMethod="PUT", uri=uri, credentials=role_arn,
+        requestParameters=mapping, passthroughBehavior="WHEN_NO_MATCH",
+    )
+    return {"uri": uri, "request_parameters": mapping}
+
+
+# Integration responses choose the client's status from S3's status code. The default (no
+# selectionPattern) catches everything else: with only a 200 default, S3's refusals would reach
+# the client as 200 with an XML error body.
+RESPONSES = (
+    ("200", None),
+    ("400", r"4\d{2}"),
+    ("500", r"5\d{2}"),
+)
+
+
+def add_responses(api_id: str, resource_id: str, *, apigw: Any, http_method: str = "PUT") -> list[dict]:
+    """Method responses 200/400/500 and the integration responses that select them."""
+    created = []
+    for status, pattern in RESPONSES:
+        apigw.put_method_response(
+            restApiId=api_id, resourceId=resource_id, httpMethod=http_method, statusCode=status,
+            responseParameters={"method.response.header.ETag": False,
+                                "method.response.header.Content-Type": False},
+        )
+        kwargs: dict[str, Any] = {"selectionPattern": pattern} if pattern else {}
+        apigw.put_integration_response(
+            restApiId=api_id, resourceId=resource_id, httpMethod=http_method, statusCode=status,
+            responseParameters={"method.response.header.ETag": "integration.response.header.ETag",
+                                "method.response.header.Content-Type":
+                                    "integration.response.header.Content-Type"},
+            **kwargs,
+        )
+        created.append({"status": status, "selection_pattern": pattern or "(default)"})
+    return created
+
+
+def deploy_stage(api_id: str, stage: str, *, apigw: Any, target: Any,
+                 description: str = "") -> dict[str, str]:
+    """Deploy the API as it is now to ``stage``. Later changes need another deployment."""
+    deployment = apigw.create_deployment(restApiId=api_id, stageName=stage, description=description)
+    return {"deployment_id": deployment["id"], "stage": stage,
+            "invoke_url": target.invoke_url(api_id, stage)}
+
+
+def create_api_key(name: str, *, apigw: Any, api_id: str, stage: str, prefix: str) -> dict[str, str]:
+    """An enabled API key in a usage plan for the stage: callers send it as ``x-api-key``."""
+    key = apigw.create_api_key(name=name, enabled=True, tags=tags(prefix))
+    plan = apigw.create_usage_plan(
+        name=f"{name}-plan", apiStages=[{"apiId": api_id, "stage": stage}],
+        throttle={"rateLimit": 10.0, "burstLimit": 20}, tags=tags(prefix),
+    )
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    return {"key_id": key["id"], "value": key["value"], "usage_plan_id": plan["id"]}
+
+
+def delete_api_key(key_id: str, usage_plan_id: str, *, apigw: Any) -> None:
+    """Remove the key from its usage plan, then delete both."""
+    apigw.delete_usage_plan_key(usagePlanId=usage_plan_id, keyId=key_id)
+    apigw.delete_usage_plan(usagePlanId=usage_plan_id)
+    apigw.delete_api_key(apiKey=key_id)
+
+
+def delete_rest_api(api_id: str, *, apigw: Any) -> bool:
+    """Delete the API with its stages; False if it was already gone."""
+    try:
+        apigw.delete_rest_api(restApiId=api_id)
+    except apigw.exceptions.NotFoundException:
+        return False
+    return True
+
+
+@dataclass
+class S3ProxyApi:
+    """Everything option 1 creates, as plain data."""
+
+    prefix: str
+    bucket: str
+    role_name: str
+    role_arn: str
+    api_id: str
+    stage: str
+    invoke_url: str
+    api_key: str | None = None
+    api_key_id: str | None = None
+    usage_plan_id: str | None = None
+
+    def upload_url(self, key: str) -> str:
+        from urllib.parse import quote
+
+        return f"{self.invoke_url}/upload/{quote(key, safe='')}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build_s3_proxy_api(target: Any, prefix: str, *, stage: str = "v1",
+                       require_api_key: bool = True) -> S3ProxyApi:
+    """All of option 1 in one call: bucket, role, API, method, integration, responses, stage, key."""
+    from ._iam import create_service_role, put_object_policy
+    from ._s3 import create_upload_bucket
+
+    s3, iam, apigw = target.client("s3"), target.client("iam"), target.client("apigateway")
+    bucket = create_upload_bucket(f"{prefix}-uploads", s3=s3, prefix=prefix)["bucket"]
+    role = create_service_role(f"{prefix}-apigw-s3", service="apigateway.amazonaws.com",
+                               policy=put_object_policy(bucket), iam=iam, prefix=prefix,
+                               wait=0 if target.is_local else 10)
+    api = create_rest_api(f"{prefix}-s3-proxy", apigw=apigw, prefix=prefix)
+    upload_id = add_resource(api["api_id"], api["root_id"], "upload", apigw=apigw)
+    object_id = add_resource(api["api_id"], upload_id, "{object}", apigw=apigw)
+    add_method(api["api_id"], object_id, apigw=apigw, api_key_required=require_api_key)
+    add_s3_integration(api["api_id"], object_id, apigw=apigw, bucket=bucket,
+                       role_arn=role["role_arn"], region=target.region)
+    add_responses(api["api_id"], object_id, apigw=apigw)
+    deployed = deploy_stage(api["api_id"], stage, apigw=apigw, target=target)
+    result = S3ProxyApi(prefix, bucket, role["role_name"], role["role_arn"], api["api_id"], stage,
+                        deployed["invoke_url"])
+    if require_api_key:
+        key = create_api_key(f"{prefix}-key", apigw=apigw, api_id=api["api_id"], stage=stage,
+                             prefix=prefix)
+        result.api_key, result.api_key_id, result.usage_plan_id = (
+            key["value"], key["key_id"], key["usage_plan_id"])
+    return result

@@ -1,0 +1,95 @@
+"""Where the workbook's AWS calls go: the local AWS (default) or a real account.
+
+    target = connect("local")                 # starts or reuses the local AWS on 127.0.0.1:4566
+    target = connect("aws", region="eu-west-1")  # your credentials, no local AWS
+    s3 = target.client("s3")
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from ._errors import ConfigurationError
+
+TARGETS = ("local", "aws")
+DEFAULT_REGION = "us-east-1"
+ENDPOINT_ENV = "WORKBOOK_ENDPOINT_URL"
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+# The local AWS accepts any key; test/test is the convention (moto, LocalStack).
+LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One AWS to talk to; ``client(service)`` makes boto3 clients configured for it."""
+
+    name: str
+    region: str
+    endpoint_url: str | None = None
+    _session: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_local(self) -> bool:
+        return self.name == "local"
+
+    def client(self, service: str, *, region: str | None = None) -> Any:
+        config = Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"} if self.is_local else {},
+            # Checksums only where an API requires them: boto3 >= 1.36 adds CRC32 by default,
+            # which presigned and proxied uploads do not carry.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            retries={"max_attempts": 3, "mode": "standard"},
+        )
+        kwargs: dict[str, Any] = {"region_name": region or self.region, "config": config}
+        if self.is_local:
+            kwargs.update(endpoint_url=self.endpoint_url, **LOCAL_CREDENTIALS)
+        session = self._session or boto3.session.Session()
+        return session.client(service, **kwargs)
+
+    def invoke_url(self, api_id: str, stage: str) -> str:
+        """The base URL of a deployed REST API stage."""
+        if self.is_local:
+            return f"{self.endpoint_url}/_aws/execute-api/{api_id}/{stage}"
+        return f"https://{api_id}.execute-api.{self.region}.amazonaws.com/{stage}"
+
+
+def local_endpoint(endpoint_url: str | None = None) -> str:
+    """The local AWS endpoint: the argument, else ``$WORKBOOK_ENDPOINT_URL``, else port 4566."""
+    return (endpoint_url or os.environ.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT).rstrip("/")
+
+
+def connect(target: str = "local", *, region: str | None = None,
+            endpoint_url: str | None = None, start: bool = True) -> Target:
+    """Choose where calls go. ``local`` starts the local AWS if none answers (``start=False`` to
+    only check); ``aws`` uses boto3's normal credential chain and makes no local calls."""
+    if target not in TARGETS:
+        raise ConfigurationError(f"target {target!r} is not one of {', '.join(TARGETS)}")
+    if target == "local":
+        from . import local
+
+        endpoint = local_endpoint(endpoint_url)
+        if start:
+            local.ensure_running(endpoint)
+        elif local.probe(endpoint) is None:
+            raise ConfigurationError(
+                f"no local AWS answers at {endpoint}: run `python -m helpers.local` or "
+                "`make lab`, or pass start=True"
+            )
+        return Target("local", region or DEFAULT_REGION, endpoint)
+    if endpoint_url:
+        raise ConfigurationError("endpoint_url is for target='local'; leave it None with target='aws'")
+    session = boto3.session.Session(region_name=region)
+    if session.region_name is None:
+        raise ConfigurationError("target='aws' needs a region: pass region=... or set AWS_REGION")
+    if session.get_credentials() is None:
+        raise ConfigurationError(
+            "target='aws' found no AWS credentials: configure a profile (`aws configure`) or "
+            "set AWS_PROFILE / AWS_ACCESS_KEY_ID, then re-run"
+        )
+    return Target("aws", session.region_name, None, session)

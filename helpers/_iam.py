@@ -1,0 +1,67 @@
+"""IAM steps: roles that a service may assume, with least-privilege inline policies."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from ._names import tag_list
+
+
+def trust_policy(*services: str) -> dict[str, Any]:
+    """A trust policy letting the named AWS services assume the role."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": list(services) if len(services) > 1 else services[0]},
+            "Action": "sts:AssumeRole",
+        }],
+    }
+
+
+def put_object_policy(bucket: str, key_prefix: str = "") -> dict[str, Any]:
+    """Allow s3:PutObject on the bucket's objects (under ``key_prefix``), and nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "PutUploadsOnly",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{bucket}/{key_prefix}*",
+        }],
+    }
+
+
+def create_service_role(name: str, *, service: str, policy: dict[str, Any], iam: Any,
+                        prefix: str, wait: float = 0.0) -> dict[str, str]:
+    """Create a role ``service`` may assume, with ``policy`` inline.
+
+        create_service_role("s3wb-k3v9q2-apigw-s3", service="apigateway.amazonaws.com",
+                            policy=put_object_policy(bucket), iam=iam, prefix="s3wb-k3v9q2")
+
+    ``wait`` sleeps after creation: on real AWS a new role takes seconds to become assumable.
+    """
+    role = iam.create_role(
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps(trust_policy(service)),
+        Description=f"s3-upload-workbook: lets {service} act for the workbook",
+        Tags=tag_list(prefix),
+    )["Role"]
+    iam.put_role_policy(RoleName=name, PolicyName="least-privilege", PolicyDocument=json.dumps(policy))
+    if wait:
+        time.sleep(wait)
+    return {"role_name": name, "role_arn": role["Arn"]}
+
+
+def delete_role(name: str, *, iam: Any) -> bool:
+    """Delete a role with its inline and attached policies; False if it was already gone."""
+    try:
+        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
+        iam.delete_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True
