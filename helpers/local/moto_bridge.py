@@ -16,6 +16,7 @@ Patches applied by :func:`install` (each fixes something moto gets wrong or drop
 from __future__ import annotations
 
 import copy
+import os
 import json
 import threading
 import time
@@ -84,6 +85,8 @@ def install() -> None:
         if _installed:
             return
         _installed = True
+    # AWS managed policies (AmazonS3FullAccess, ...) exist in every account; learners attach them.
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
     original_create = apigw_responses.APIGatewayResponse.create_rest_api
 

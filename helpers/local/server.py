@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import threading
@@ -74,8 +75,11 @@ class Server:
         werkzeug_log = logging.getLogger("werkzeug")
         if werkzeug_log.level == logging.NOTSET:  # quiet unless `--verbose` asked for request lines
             werkzeug_log.setLevel(logging.WARNING)
-        self._server = make_server(host, port, self.app, threaded=True,
-                                   request_handler=moto_bridge.RequestHandler)
+        try:
+            self._server = make_server(host, port, self.app, threaded=True,
+                                       request_handler=moto_bridge.RequestHandler)
+        except SystemExit:  # werkzeug exits on a taken port; callers want an OSError
+            raise OSError(errno.EADDRINUSE, "Address already in use") from None
         self._server.daemon_threads = True
         self.host = host
         self.port = self._server.server_port

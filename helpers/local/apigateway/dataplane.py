@@ -269,7 +269,9 @@ class ApiGatewayDataPlane:
                 and not any(k.lower() == "content-type" for k in mapped["header"])):
             mapped["header"]["Content-Type"] = request.headers["Content-Type"]
 
-        binary = media_type_matches(request.headers.get("Content-Type"), snapshot["binaryMediaTypes"])
+        # A request without Content-Type is taken as application/json (PASSTHRU doc).
+        binary = media_type_matches(request.headers.get("Content-Type") or "application/json",
+                                    snapshot["binaryMediaTypes"])
         body = request.body
         handling = integration.get("contentHandling")
         if handling == "CONVERT_TO_TEXT":

@@ -1,0 +1,108 @@
+import json
+import uuid
+
+import boto3
+import pytest
+from botocore.config import Config
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="session")
+def endpoint(local_aws):
+    return local_aws.endpoint_url
+
+
+@pytest.fixture(scope="session")
+def aws(endpoint):
+    """Plain boto3 clients against the local AWS (tests of the local AWS avoid helpers)."""
+    def client(service, region=REGION):
+        return boto3.client(
+            service, endpoint_url=endpoint, region_name=region,
+            aws_access_key_id="test", aws_secret_access_key="test",
+            config=Config(request_checksum_calculation="when_required",
+                          response_checksum_validation="when_required",
+                          s3={"addressing_style": "path"}),
+        )
+    return client
+
+
+@pytest.fixture
+def name():
+    return "t" + uuid.uuid4().hex[:10]
+
+
+APIGW_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}
+
+
+def put_policy(bucket, action="s3:PutObject"):
+    return {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": action, "Resource": f"arn:aws:s3:::{bucket}/*"}]}
+
+
+class ProxyApi:
+    """Option 1 built with raw boto3 calls, step by step, so tests can vary each step."""
+
+    def __init__(self, aws, endpoint, name, *, binary=("*/*",), trust=APIGW_TRUST, policy=None,
+                 responses=(("200", None),), method_responses=None, api_key_required=False,
+                 deploy=True, mapping=None, declared=None):
+        self.aws, self.name = aws, name
+        self.s3, self.iam, self.apigw = aws("s3"), aws("iam"), aws("apigateway")
+        self.bucket = f"{name}-bucket"
+        self.s3.create_bucket(Bucket=self.bucket)
+        self.role_arn = self.iam.create_role(RoleName=f"{name}-role",
+                                             AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        self.iam.put_role_policy(RoleName=f"{name}-role", PolicyName="p",
+                                 PolicyDocument=json.dumps(policy or put_policy(self.bucket)))
+        kwargs = {"binaryMediaTypes": list(binary)} if binary else {}
+        api = self.apigw.create_rest_api(name=name, **kwargs)
+        self.api_id = api["id"]
+        upload = self.apigw.create_resource(restApiId=self.api_id, parentId=api["rootResourceId"],
+                                            pathPart="upload")
+        self.resource_id = self.apigw.create_resource(restApiId=self.api_id, parentId=upload["id"],
+                                                      pathPart="{object}")["id"]
+        self.apigw.put_method(restApiId=self.api_id, resourceId=self.resource_id, httpMethod="PUT",
+                              authorizationType="NONE", apiKeyRequired=api_key_required,
+                              requestParameters=declared or {"method.request.path.object": True})
+        self.apigw.put_integration(
+            restApiId=self.api_id, resourceId=self.resource_id, httpMethod="PUT", type="AWS",
+            integrationHttpMethod="PUT", uri=f"arn:aws:apigateway:{REGION}:s3:path/{self.bucket}/{{key}}",
+            credentials=self.role_arn,
+            requestParameters=mapping or {"integration.request.path.key": "method.request.path.object"})
+        for status in (method_responses if method_responses is not None else [s for s, _ in responses]):
+            self.apigw.put_method_response(restApiId=self.api_id, resourceId=self.resource_id,
+                                           httpMethod="PUT", statusCode=status)
+        for status, pattern in responses:
+            extra = {"selectionPattern": pattern} if pattern else {}
+            self.apigw.put_integration_response(restApiId=self.api_id, resourceId=self.resource_id,
+                                                httpMethod="PUT", statusCode=status, **extra)
+        self.base = f"{endpoint}/_aws/execute-api/{self.api_id}/v1"
+        if deploy:
+            self.deploy()
+
+    def deploy(self, stage="v1"):
+        return self.apigw.create_deployment(restApiId=self.api_id, stageName=stage)["id"]
+
+    def url(self, key):
+        return f"{self.base}/upload/{key}"
+
+    def keys(self):
+        return [o["Key"] for o in self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])]
+
+    def get(self, key):
+        return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+
+@pytest.fixture
+def proxy_api(aws, endpoint, name):
+    """Factory: proxy_api(**options) builds option 1 with raw boto3 and returns a ProxyApi."""
+    counter = iter(range(100))
+
+    def build(**options):
+        return ProxyApi(aws, endpoint, f"{name}{next(counter)}", **options)
+    return build

@@ -1,0 +1,121 @@
+"""The helpers package against the local AWS: option 1 end to end, refusals, clean-up, settings."""
+import datetime
+import os
+
+import pytest
+
+import helpers as wb
+
+
+@pytest.fixture(scope="module")
+def target(local_aws):
+    return wb.connect("local", endpoint_url=local_aws.endpoint_url, start=False)
+
+
+@pytest.fixture
+def proxy(target):
+    prefix = wb.unique_prefix()
+    api = wb.build_s3_proxy_api(target, prefix)
+    yield api
+    wb.clean_up(target, prefix)
+
+
+def test_upload_streams_a_file_byte_exact_with_key_and_content_type(target, proxy, tmp_path):
+    path = wb.make_sample_file(tmp_path / "sample.bin", 3 * 1024 * 1024 + 7, seed=3)
+    result = wb.upload_file(proxy.upload_url("folder/photo 1.bin"), path, progress=False,
+                            headers={"x-api-key": proxy.api_key, "Content-Type": "image/jpeg"})
+    assert result.status == 200 and result.bytes_sent == os.path.getsize(path)
+    assert result.headers.get("ETag")
+    s3 = target.client("s3")
+    assert wb.list_keys(proxy.bucket, s3=s3) == ["folder/photo 1.bin"]
+    assert wb.object_sha256(proxy.bucket, "folder/photo 1.bin", s3=s3) == wb.sha256_file(path)
+
+
+def test_refusals_raise_upload_refused_with_aws_status_and_code(target, proxy, tmp_path):
+    small = wb.make_sample_file(tmp_path / "s.bin", 10)
+    with pytest.raises(wb.UploadRefused) as err:
+        wb.upload_file(proxy.upload_url("a"), small, progress=False)
+    assert (err.value.status, err.value.code, err.value.message) == (403, "ForbiddenException", "Forbidden")
+    big = wb.make_sample_file(tmp_path / "b.bin", 12 * 1000 * 1000)
+    with pytest.raises(wb.UploadRefused) as err:
+        wb.upload_file(proxy.upload_url("b"), big, progress=False, headers={"x-api-key": proxy.api_key})
+    assert err.value.status == 413
+    assert wb.list_keys(proxy.bucket, s3=target.client("s3")) == []
+
+
+def test_the_bucket_is_private_encrypted_and_tagged(target, proxy):
+    s3 = target.client("s3")
+    block = s3.get_public_access_block(Bucket=proxy.bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+    rules = s3.get_bucket_encryption(Bucket=proxy.bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=proxy.bucket)["TagSet"]}
+    assert tags == wb.tags(proxy.prefix)
+
+
+def test_role_policy_is_least_privilege(target, proxy):
+    import json
+    iam = target.client("iam")
+    doc = iam.get_role_policy(RoleName=proxy.role_name, PolicyName="least-privilege")["PolicyDocument"]
+    doc = json.loads(doc) if isinstance(doc, str) else doc
+    assert doc["Statement"] == [{"Sid": "PutUploadsOnly", "Effect": "Allow", "Action": "s3:PutObject",
+                                 "Resource": f"arn:aws:s3:::{proxy.bucket}/*"}]
+
+
+def test_clean_up_leaves_nothing_tagged_with_the_prefix(target, tmp_path):
+    prefix = wb.unique_prefix()
+    api = wb.build_s3_proxy_api(target, prefix)
+    wb.upload_file(api.upload_url("x"), wb.make_sample_file(tmp_path / "x", 100), progress=False,
+                   headers={"x-api-key": api.api_key})
+    other = wb.unique_prefix()
+    kept = wb.build_s3_proxy_api(target, other, require_api_key=False)
+    counts = wb.clean_up(target, prefix)
+    assert counts == {"usage_plans": 1, "api_keys": 1, "rest_apis": 1, "roles": 1, "buckets": 1}
+    assert not any(wb.find_resources(target, prefix).values())
+    assert wb.find_resources(target, other)["buckets"] == [kept.bucket]  # others untouched
+    wb.clean_up(target, other)
+
+
+def test_settings_are_checked_with_messages_that_say_what_to_do():
+    with pytest.raises(wb.ConfigurationError, match="local, aws"):
+        wb.connect("azure")
+    with pytest.raises(wb.ConfigurationError, match="lower-case"):
+        wb.unique_prefix("Bad_Prefix")
+    with pytest.raises(wb.ConfigurationError, match="endpoint_url is for target='local'"):
+        wb.connect("aws", endpoint_url="http://127.0.0.1:1")
+
+
+def test_aws_target_without_credentials_says_how_to_configure(monkeypatch, tmp_path):
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(wb.ConfigurationError, match="no AWS credentials"):
+        wb.connect("aws", region="eu-west-1")
+
+
+def test_connect_local_without_start_reports_a_missing_local_aws():
+    with pytest.raises(wb.ConfigurationError, match="no local AWS answers"):
+        wb.connect("local", endpoint_url="http://127.0.0.1:9", start=False)
+
+
+def test_invoke_urls_for_each_target(target):
+    assert target.invoke_url("abc", "v1").endswith("/_aws/execute-api/abc/v1")
+    real = wb.Target("aws", "eu-west-1")
+    assert real.invoke_url("abc", "v1") == "https://abc.execute-api.eu-west-1.amazonaws.com/v1"
+
+
+def test_choose_file_prefers_the_parameter_then_the_picker_then_the_sample(tmp_path):
+    given = wb.make_sample_file(tmp_path / "given", 5)
+    assert wb.choose_file(given, None, fallback="sample") == given
+    with pytest.raises(wb.ConfigurationError):
+        wb.choose_file(str(tmp_path / "missing"), None, fallback="sample")
+    picker = wb.FilePicker()
+    assert wb.choose_file(None, picker, fallback="sample") == "sample"
+    picker._upload.value = ({"name": "cat.jpg", "type": "image/jpeg", "size": 3,
+                             "content": memoryview(b"abc"),
+                             "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+    path = wb.choose_file(None, picker, fallback="sample")
+    assert os.path.basename(path) == "cat.jpg" and open(path, "rb").read() == b"abc"
+    assert wb.show_picker("x") is None and isinstance(wb.show_picker(None), wb.FilePicker)

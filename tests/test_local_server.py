@@ -1,0 +1,117 @@
+"""The local AWS as a program: `python -m helpers.local`, reuse, loopback only, reset."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import boto3
+import pytest
+import requests
+
+from helpers import LocalAWSError, local
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_cli(*args, timeout=60):
+    return subprocess.Popen([sys.executable, "-m", "helpers.local", *args], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_cli_starts_prints_its_endpoint_and_a_second_start_reuses_it():
+    port = free_port()
+    first = run_cli("--port", str(port))
+    try:
+        line = first.stdout.readline()
+        assert f"http://127.0.0.1:{port}" in line
+        assert local.probe(f"http://127.0.0.1:{port}")["service"] == local.SERVICE_NAME
+        second = run_cli("--port", str(port))
+        out, _ = second.communicate(timeout=60)
+        assert second.returncode == 0
+        assert "already running" in out
+        assert first.poll() is None
+    finally:
+        first.terminate()
+        first.wait(timeout=10)
+
+
+def test_cli_refuses_a_non_loopback_address():
+    proc = run_cli("--host", "0.0.0.0", "--port", str(free_port()))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert "loopback" in err
+
+
+def test_cli_reports_a_port_taken_by_another_program():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        proc = run_cli("--port", str(busy.getsockname()[1]))
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert "--port" in err
+
+
+def test_start_from_python_refuses_non_loopback():
+    with pytest.raises(LocalAWSError):
+        local.start(host="0.0.0.0", port=0)
+
+
+def test_ensure_running_starts_a_background_process_then_reuses_it():
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    started = local.ensure_running(endpoint)
+    try:
+        assert started["started"] is True
+        again = local.ensure_running(endpoint)
+        assert again["started"] is False
+    finally:
+        os.kill(started["pid"], 15)
+
+
+def test_a_raw_boto3_client_works_against_the_server(endpoint):
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                      aws_access_key_id="test", aws_secret_access_key="test")
+    s3.create_bucket(Bucket="raw-boto3-bucket")
+    s3.put_object(Bucket="raw-boto3-bucket", Key="k", Body=b"v")
+    assert s3.get_object(Bucket="raw-boto3-bucket", Key="k")["Body"].read() == b"v"
+
+
+def test_moto_reset_also_clears_deployment_snapshots():
+    server = local.start(port=0)
+    try:
+        kw = dict(endpoint_url=server.endpoint_url, region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test")
+        apigw = boto3.client("apigateway", **kw)
+        api = apigw.create_rest_api(name="r")
+        apigw.put_method(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET",
+                         authorizationType="NONE")
+        apigw.put_integration(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET",
+                              type="MOCK")
+        apigw.create_deployment(restApiId=api["id"], stageName="v1")
+        from helpers.local.store import stores
+        assert stores.apigateway._deployments
+        assert requests.post(server.endpoint_url + "/moto-api/reset").status_code == 200
+        assert not stores.apigateway._deployments
+        assert apigw.get_rest_apis()["items"] == []
+    finally:
+        server.stop()
+
+
+def test_internal_faults_answer_in_aws_shape_without_a_stack_trace(endpoint, monkeypatch):
+    from helpers.local.apigateway import dataplane
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(dataplane.ApiGatewayDataPlane, "_handle", broken)
+    response = requests.put(endpoint + "/_aws/execute-api/abc/v1/x", data=b"1")
+    assert response.status_code == 500
+    assert response.json() == {"message": "Internal server error"}
+    assert "Traceback" not in response.text and "boom" not in response.text
