@@ -21,6 +21,7 @@ from ._apigw import (
     delete_api_key,
     delete_rest_api,
     deploy_stage,
+    set_binary_media_types,
 )
 from ._cleanup import clean_up, delete_resources, find_resources
 from ._config import Target, connect, local_endpoint
@@ -38,6 +39,6 @@ __all__ = [
     "create_api_key", "create_rest_api", "create_service_role", "create_upload_bucket",
     "delete_api_key", "delete_resources", "delete_rest_api", "delete_role", "deploy_stage",
     "empty_and_delete_bucket", "find_resources", "list_keys", "local_endpoint",
-    "make_sample_file", "object_sha256", "put_object_policy", "sha256_file", "show_picker",
+    "make_sample_file", "object_sha256", "put_object_policy", "set_binary_media_types", "sha256_file", "show_picker",
     "tags", "trust_policy", "unique_prefix", "upload_file",
 ]

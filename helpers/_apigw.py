@@ -25,6 +25,16 @@ def create_rest_api(name: str, *, apigw: Any, prefix: str,
     return {"api_id": api["id"], "root_id": api["rootResourceId"]}
 
 
+def set_binary_media_types(api_id: str, media_types: tuple[str, ...], *, apigw: Any) -> list[str]:
+    """Replace the API's binary media types (JSON-patch paths escape '/' as '~1'); redeploy after."""
+    current = apigw.get_rest_api(restApiId=api_id).get("binaryMediaTypes", [])
+    ops = [{"op": "remove", "path": "/binaryMediaTypes/" + t.replace("/", "~1")} for t in current]
+    ops += [{"op": "add", "path": "/binaryMediaTypes/" + t.replace("/", "~1")} for t in media_types]
+    if ops:
+        apigw.update_rest_api(restApiId=api_id, patchOperations=ops)
+    return apigw.get_rest_api(restApiId=api_id).get("binaryMediaTypes", [])
+
+
 def add_resource(api_id: str, parent_id: str, path_part: str, *, apigw: Any) -> str:
     """Add a child resource (``upload``, or ``{object}`` for a path parameter); returns its id."""
     return apigw.create_resource(restApiId=api_id, parentId=parent_id, pathPart=path_part)["id"]

@@ -1,0 +1,35 @@
+# make lab    JupyterLab on the workbook, with the local AWS running (sets itself up first)
+# make test   every test: local AWS, helpers, notebooks (papermill and nbval)
+# make aws    only the local AWS, on 127.0.0.1:4566
+# Extra arguments: make lab ARGS="--no-browser"   make test ARGS="-k proxy"
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: setup lab test aws outputs clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+lab: setup
+	$(BIN)/python -m helpers.lab $(ARGS)
+
+test: setup
+	$(BIN)/python -m pytest $(ARGS)
+
+aws: setup
+	$(BIN)/python -m helpers.local $(ARGS)
+
+# Re-run the notebooks against a fresh local AWS and store their outputs (nbval compares them).
+outputs: setup
+	$(BIN)/python tools/refresh_outputs.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,98 @@
+"""`python -m helpers.lab` (what `make lab` runs): Lab starts with the kernelspec of this
+environment, no news pop-up, and a websocket limit that lets FileUpload send files over 10 MiB."""
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOKEN = "workbook-test-token"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(local_aws, tmp_path_factory):
+    port = free_port()
+    env = {**os.environ, "WORKBOOK_ENDPOINT_URL": local_aws.endpoint_url,
+           "HOME": str(tmp_path_factory.mktemp("home")),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path_factory.mktemp("runtime"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helpers.lab", "--no-browser", f"--port={port}",
+         f"--IdentityProvider.token={TOKEN}"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/api/status", params={"token": TOKEN}, timeout=2).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("JupyterLab did not start: " + proc.communicate(timeout=10)[0][-2000:])
+    yield base
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_lab_offers_the_kernel_installed_in_this_environment(lab):
+    specs = requests.get(f"{lab}/api/kernelspecs", params={"token": TOKEN}).json()
+    spec = specs["kernelspecs"]["python3"]["spec"]
+    assert spec["argv"][0].startswith(sys.prefix)
+    assert spec["argv"][0].startswith(os.path.join(ROOT, ".venv")) or not os.path.isdir(
+        os.path.join(ROOT, ".venv"))
+
+
+def test_lab_news_and_update_popups_are_off(lab):
+    settings = requests.get(f"{lab}/lab/api/settings/@jupyterlab/apputils-extension:notification",
+                            params={"token": TOKEN}).json()
+    # overrides.json changes the defaults Lab serves for the plugin's settings
+    defaults = {k: v.get("default") for k, v in settings["schema"]["properties"].items()}
+    assert defaults["fetchNews"] == "false"
+    assert defaults["checkForUpdates"] is False
+
+
+def test_a_websocket_message_over_10_mib_reaches_the_kernel(lab):
+    """What FileUpload does with a 12 MiB file: one websocket message. The default limit
+    (10 MiB) would drop it and close the connection."""
+    from tornado.websocket import websocket_connect
+
+    kernel = requests.post(f"{lab}/api/kernels", params={"token": TOKEN}, json={"name": "python3"}).json()
+    url = lab.replace("http", "ws") + f"/api/kernels/{kernel['id']}/channels?token={TOKEN}"
+    payload = "a" * (12 * 1024 * 1024)
+
+    async def exchange():
+        ws = await websocket_connect(url, max_message_size=64 * 1024 * 1024)
+        session = uuid.uuid4().hex
+        msg_id = uuid.uuid4().hex
+        await ws.write_message(json.dumps({
+            "header": {"msg_id": msg_id, "username": "test", "session": session,
+                       "msg_type": "execute_request", "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+            "content": {"code": f"print(len('{payload}'))", "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}}))
+        while True:
+            raw = await asyncio.wait_for(ws.read_message(), timeout=60)
+            assert raw is not None, "the server closed the websocket: message too large"
+            msg = json.loads(raw)
+            if msg.get("parent_header", {}).get("msg_id") == msg_id and msg["msg_type"] == "stream":
+                ws.close()
+                return msg["content"]["text"]
+
+    try:
+        assert asyncio.run(exchange()).strip() == str(len(payload))
+    finally:
+        requests.delete(f"{lab}/api/kernels/{kernel['id']}", params={"token": TOKEN})

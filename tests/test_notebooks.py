@@ -1,0 +1,50 @@
+"""papermill runs each notebook headless, with parameters, against a fresh local AWS.
+
+(nbval separately re-runs the committed notebooks and compares their stored outputs.)
+"""
+import os
+
+import nbformat
+import papermill
+import pytest
+
+import helpers as wb
+from helpers import local
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOTEBOOKS = os.path.join(ROOT, "notebooks")
+
+
+@pytest.fixture
+def fresh_aws(monkeypatch):
+    server = local.start(port=0)
+    monkeypatch.setenv("WORKBOOK_ENDPOINT_URL", server.endpoint_url)
+    yield server
+    server.stop()
+
+
+def run(name, tmp_path, **parameters):
+    out = tmp_path / name
+    papermill.execute_notebook(os.path.join(NOTEBOOKS, name), str(out), parameters=parameters,
+                               cwd=NOTEBOOKS, kernel_name="python3", progress_bar=False)
+    nb = nbformat.read(str(out), as_version=4)
+    return "\n".join(
+        o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+        for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_notebook_01_uploads_the_given_file_and_cleans_up(fresh_aws, tmp_path):
+    path = wb.make_sample_file(tmp_path / "holiday photo.jpg", 3 * 1024 * 1024 + 11, seed=9)
+    prefix = "nb01-" + os.urandom(3).hex()
+    text = run("01_api_gateway_s3_proxy.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
+               name_prefix=prefix, upload_path=str(path))
+    assert "uploading holiday photo.jpg: 3,145,739 bytes" in text
+    assert f"stored: {wb.sha256_file(path)}" in text
+    assert "identical: True" in text
+    assert "413 HTTP content length exceeded 10485760 bytes." in text
+    assert "403 ForbiddenException Forbidden" in text
+    assert "identical without */*: False" in text
+    assert "left behind: {}" in text
+    target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
+    assert not any(wb.find_resources(target, prefix).values())
+    assert not [b for b in target.client("s3").list_buckets()["Buckets"] if b["Name"].startswith(prefix)]

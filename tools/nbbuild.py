@@ -1,0 +1,30 @@
+"""Tiny helpers for writing notebooks from Python: `md(...)`, `code(...)`, `write(path, cells)`.
+
+The notebooks are edited as .ipynb in JupyterLab too; this module only makes writing a new one
+from a script less error-prone (tags, metadata, kernelspec).
+"""
+from __future__ import annotations
+
+import textwrap
+
+import nbformat
+
+
+def md(text: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_markdown_cell(textwrap.dedent(text).strip())
+
+
+def code(source: str, *tags: str) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(textwrap.dedent(source).strip())
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def write(path: str, cells: list) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, path)

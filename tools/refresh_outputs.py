@@ -1,0 +1,40 @@
+"""Run notebooks top to bottom against a fresh local AWS and store their outputs in place.
+
+    python tools/refresh_outputs.py notebooks/01_api_gateway_s3_proxy.ipynb
+
+nbval then checks later runs against these outputs (tests/sanitize.cfg masks ids, ports, times).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import nbclient
+import nbformat
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def refresh(paths: list[str]) -> None:
+    from helpers import local
+
+    server = local.start(port=0)
+    os.environ["WORKBOOK_ENDPOINT_URL"] = server.endpoint_url
+    try:
+        for path in paths:
+            nb = nbformat.read(path, as_version=4)
+            client = nbclient.NotebookClient(
+                nb, kernel_name="python3", timeout=600,
+                resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
+            client.execute()
+            nbformat.write(nb, path)
+            print(f"refreshed {path}")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    refresh(sys.argv[1:] or sorted(
+        os.path.join(ROOT, "notebooks", name) for name in os.listdir(os.path.join(ROOT, "notebooks"))
+        if name.endswith(".ipynb")))
