@@ -9,6 +9,8 @@ Patches applied by :func:`install` (each fixes something moto gets wrong or drop
 - request parameter mappings: AWS rejects PutIntegration when a mapping reads a
   ``method.request.*`` parameter the method does not declare; moto accepts it and the mapping
   would silently yield nothing.
+- Lambda roles: CreateFunction fails, as on AWS, when the role's trust policy does not let
+  lambda.amazonaws.com assume it (moto only checks that the role exists).
 - deployments: moto's Deployment is only an id, so the data plane could not honour AWS's rule
   that a stage serves the API as it was when deployed. A snapshot is taken into the extension
   store at CreateDeployment.
@@ -140,6 +142,7 @@ def install() -> None:
         return original_put_integration(self, function_id, resource_id, method_type, *args, **kwargs)
 
     apigw_models.APIGatewayBackend.put_integration = put_integration
+    _install_lambda_patches()
 
 
 def _validate_request_mapping(mapping: dict[str, str], declared: dict[str, Any]) -> None:
@@ -252,3 +255,102 @@ def put_log_lines(account_id: str, region: str, group: str, stream: str, lines: 
     now = int(time.time() * 1000)
     events = [{"timestamp": now, "message": line} for line in lines]
     backend.put_log_events(group, stream, events)
+
+
+# --- Lambda --------------------------------------------------------------------------------
+
+def lambda_function(account_id: str, region: str, name_or_arn: str, qualifier: str | None = None) -> Any | None:
+    """The function (a specific version when qualified), or None if it does not exist."""
+    from moto.awslambda.models import lambda_backends
+
+    try:
+        return lambda_backends[account_id][region]._lambdas.get_function_by_name_or_arn_with_qualifier(
+            name_or_arn, qualifier)
+    except Exception:  # moto raises its UnknownFunctionException (and KeyError for odd names)
+        return None
+
+
+def lambda_layer_zips(account_id: str, region: str, function: Any) -> list[bytes]:
+    """The zip bytes of each layer attached to a function, in order."""
+    from moto.awslambda.models import lambda_backends
+
+    backend = lambda_backends[account_id][region]
+    return [backend.layers_versions_by_arn(layer["Arn"]).code_bytes for layer in function.layers]
+
+
+def lambda_resource_policy(function: Any) -> dict | None:
+    """The function's resource-based policy (what add_permission wrote), or None."""
+    statements = list(function.policy.statements)
+    return {"Version": "2012-10-17", "Statement": statements} if statements else None
+
+
+def _install_lambda_patches() -> None:
+    """Lambda rejects a role its service cannot assume (CreateFunction's InvalidParameterValue)."""
+    from moto.awslambda import models as lambda_models
+    from moto.awslambda.exceptions import InvalidParameterValueException
+
+    from . import iam_eval
+
+    original_put = lambda_models.LambdaStorage.put_function
+
+    def put_function(self, fn):  # type: ignore[no-untyped-def]
+        role = role_by_arn(self.account_id, fn.role)
+        if role is not None and not iam_eval.trust_allows(role_trust_policy(role), "lambda.amazonaws.com"):
+            raise InvalidParameterValueException(
+                "The role defined for the function cannot be assumed by Lambda.")
+        return original_put(self, fn)
+
+    lambda_models.LambdaStorage.put_function = put_function
+
+
+# --- Credentials -------------------------------------------------------------------------------
+
+def assume_role(account_id: str, role_arn: str, session_name: str, duration: int = 3600) -> Any:
+    """Temporary credentials for a role, minted by the local STS (as Lambda does for its role)."""
+    from moto.sts.models import sts_backends
+
+    return sts_backends[account_id]["global"].assume_role(
+        region_name="us-east-1", role_session_name=session_name, role_arn=role_arn,
+        policy="", duration=duration, external_id="")
+
+
+def find_credentials(access_key_id: str) -> dict[str, Any] | None:
+    """Who an access key belongs to, for request authentication.
+
+    Returns ``{"secret", "arn", "account", "kind" ("root"|"user"|"role"), "policies",
+    "session_token", "expiration", "active"}`` or None for an unknown key.
+    """
+    from moto.sts.models import sts_backends
+
+    for account_id in list(sts_backends.keys()):
+        for assumed in list(sts_backends[account_id]["global"].assumed_roles):
+            if assumed.access_key_id == access_key_id:
+                role = role_by_arn(account_id, assumed.role_arn)
+                role_name = assumed.role_arn.split("/")[-1]
+                return {
+                    "secret": assumed.secret_access_key,
+                    "arn": f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{assumed.session_name}",
+                    "account": account_id, "kind": "role",
+                    "policies": role_identity_policies(role) if role is not None else [],
+                    "session_token": assumed.session_token,
+                    "expiration": assumed.expiration, "active": role is not None,
+                }
+    for account_id in list(iam_backends.keys()):
+        backend = iam_backends[account_id]["global"]
+        for user in list(backend.users.values()):
+            for key in user.access_keys:
+                if key.access_key_id == access_key_id:
+                    policies = list(user.policies.values())
+                    for managed in user.managed_policies.values():
+                        policies += [v.document for v in managed.versions if v.is_default]
+                    for group in backend.groups.values():
+                        if user in group.users:
+                            policies += list(group.policies.values())
+                            for managed in group.managed_policies.values():
+                                policies += [v.document for v in managed.versions if v.is_default]
+                    return {
+                        "secret": key.secret_access_key, "arn": user.arn, "account": account_id,
+                        "kind": "user", "policies": policies, "session_token": None,
+                        "expiration": None, "active": key.status == "Active",
+                    }
+    return None

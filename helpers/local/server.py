@@ -1,6 +1,8 @@
 """The local AWS as one WSGI app: a thin front that routes each request to a service.
 
     /_aws/execute-api/{api}/{stage}/...  -> API Gateway data plane -> S3 (as the integration role)
+                                                                   | Lambda (proxy integration)
+    POST /2015-03-31/functions/{f}/invocations -> Lambda runtime (worker processes)
     /_aws/health                          -> who is listening here
     /moto-api/reset                       -> moto's reset, plus the extension stores
     anything else                         -> moto (control plane and S3 storage)
@@ -18,6 +20,7 @@ from werkzeug.serving import make_server
 
 from . import moto_bridge
 from .apigateway import ApiGatewayDataPlane
+from .awslambda import LambdaService
 from .s3 import S3Front
 from .store import stores
 
@@ -32,7 +35,8 @@ class LocalAWS:
         moto_bridge.install()
         self.moto = moto_bridge.make_moto_app()
         self.s3 = S3Front(self.moto)
-        self.apigateway = ApiGatewayDataPlane(self.s3)
+        self.awslambda = LambdaService()
+        self.apigateway = ApiGatewayDataPlane(self.s3, self.awslambda)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
         path = environ.get("PATH_INFO", "")
@@ -41,8 +45,11 @@ class LocalAWS:
                 return self.apigateway(environ, start_response)
             if path == "/_aws/health":
                 return _json(start_response, 200, health())
+            if self.awslambda.matches(environ):
+                return self.awslambda(environ, start_response, self.moto)
             if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
                 stores.reset()
+                self.awslambda.runtime.shutdown()
             return self.moto(environ, start_response)
         except Exception:  # an internal fault must still answer in AWS's shape, never a trace
             log.error("internal error on %s %s\n%s", environ.get("REQUEST_METHOD"), path,
@@ -83,6 +90,8 @@ class Server:
         self._server.daemon_threads = True
         self.host = host
         self.port = self._server.server_port
+        # Handlers' boto3 calls come back here (AWS_ENDPOINT_URL in the execution environment).
+        self.app.awslambda.runtime.endpoint_url = self.endpoint_url
         self._thread: threading.Thread | None = None
 
     @property
@@ -101,6 +110,7 @@ class Server:
         return self
 
     def stop(self) -> None:
+        self.app.awslambda.runtime.shutdown()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:

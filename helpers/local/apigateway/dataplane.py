@@ -95,8 +95,9 @@ def _as_text(body: bytes) -> bytes:
 class ApiGatewayDataPlane:
     """WSGI app for the execute-api path; ``invoke_integration`` reaches the services."""
 
-    def __init__(self, s3_front: Any) -> None:
+    def __init__(self, s3_front: Any, lambda_service: Any) -> None:
         self.s3 = s3_front
+        self.awslambda = lambda_service
 
     # --- WSGI -----------------------------------------------------------------------------
 

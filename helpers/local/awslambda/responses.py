@@ -1,0 +1,119 @@
+"""Lambda's Invoke API (``POST /2015-03-31/functions/{name}/invocations``), run for real.
+
+Everything else about Lambda (create, update, publish, aliases, permissions) stays with moto.
+Invoke shapes follow https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import uuid
+from typing import Any, Callable
+from urllib.parse import parse_qs, unquote
+
+from werkzeug.wsgi import get_input_stream
+
+from .. import moto_bridge
+from .runtime import FunctionSpec, Invocation, LambdaRuntime
+
+INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+# Invoke quotas: 6 MB synchronous, 256 KB asynchronous
+# (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
+MAX_ASYNC_PAYLOAD = 256 * 1024
+MAX_RESPONSE_PAYLOAD = 6 * 1024 * 1024
+
+
+def _region_from(environ: dict[str, Any]) -> str:
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    match = re.search(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/", auth)
+    return match.group(1) if match else "us-east-1"
+
+
+class LambdaService:
+    """Runs functions that moto stores: the Invoke API, and invocations from other services."""
+
+    def __init__(self) -> None:
+        self.runtime = LambdaRuntime()
+
+    def matches(self, environ: dict[str, Any]) -> bool:
+        return environ.get("REQUEST_METHOD") == "POST" and bool(
+            INVOKE_PATH.match(environ.get("PATH_INFO", "")))
+
+    def function(self, account: str, region: str, name_or_arn: str, qualifier: str | None = None) -> Any:
+        return moto_bridge.lambda_function(account, region, name_or_arn, qualifier)
+
+    def run(self, account: str, region: str, function: Any, event: str) -> Invocation:
+        """One synchronous invocation; unsupported runtimes fail the way a broken runtime does."""
+        spec = FunctionSpec.of(account, region, function)
+        request_id = str(uuid.uuid4())
+        if not spec.runtime.startswith("python3"):
+            error = {"errorMessage": f"The local AWS runs Python functions only, not {spec.runtime or 'images'}",
+                     "errorType": "Runtime.InvalidRuntime"}
+            return Invocation(request_id, json.dumps(error).encode(), error, "", 0.0)
+        try:
+            result = self.runtime.invoke(spec, event, request_id)
+        except RuntimeError as err:
+            error = {"errorMessage": str(err), "errorType": "Runtime.Unknown"}
+            return Invocation(request_id, json.dumps(error).encode(), error, "", 0.0)
+        if len(result.payload) > MAX_RESPONSE_PAYLOAD:
+            error = {"errorMessage": f"Response payload size ({len(result.payload)} bytes) exceeded "
+                     f"maximum allowed payload size ({MAX_RESPONSE_PAYLOAD} bytes).",
+                     "errorType": "Function.ResponseSizeTooLarge"}
+            result.payload, result.error = json.dumps(error).encode(), error
+        return result
+
+    # --- the Invoke API ---------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable, moto_app: Any) -> Any:
+        match = INVOKE_PATH.match(environ["PATH_INFO"])
+        name = unquote(match.group("name"))  # type: ignore[union-attr]
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        qualifier = query.get("Qualifier", [None])[0]
+        region = _region_from(environ)
+        account = moto_bridge.ACCOUNT_ID
+        function = self.function(account, region, name, qualifier)
+        if function is None:
+            return moto_app(environ, start_response)  # moto answers ResourceNotFoundException
+        invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
+        body = get_input_stream(environ).read(MAX_SYNC_PAYLOAD + 1)
+        limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
+        if len(body) > limit:
+            return _error(start_response, 413, "RequestTooLargeException",
+                          f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
+        try:
+            json.loads(body or b"{}")
+        except ValueError as err:
+            return _error(start_response, 400, "InvalidRequestContentException",
+                          f"Could not parse request body into json: {err}")
+        event = (body or b"{}").decode("utf-8")
+        if invocation_type == "DryRun":
+            start_response("204 No Content", [("Content-Length", "0")])
+            return [b""]
+        if invocation_type == "Event":
+            threading.Thread(target=self.run, args=(account, region, function, event),
+                             daemon=True).start()
+            start_response("202 Accepted", [("Content-Length", "0"),
+                                            ("x-amzn-RequestId", str(uuid.uuid4()))])
+            return [b""]
+        result = self.run(account, region, function, event)
+        headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", result.request_id),
+                   ("X-Amz-Executed-Version", result.executed_version),
+                   ("Content-Length", str(len(result.payload)))]
+        if result.failed:
+            headers.append(("X-Amz-Function-Error", "Unhandled"))
+        if environ.get("HTTP_X_AMZ_LOG_TYPE") == "Tail":
+            tail = result.logs.encode()[-4096:]
+            headers.append(("X-Amz-Log-Result", base64.b64encode(tail).decode()))
+        start_response("200 OK", headers)
+        return [result.payload]
+
+
+def _error(start_response: Callable, status: int, error_type: str, message: str) -> list[bytes]:
+    body = json.dumps({"Type": "User", "message": message}).encode()
+    start_response(f"{status} Error", [("Content-Type", "application/json"),
+                                       ("x-amzn-ErrorType", error_type),
+                                       ("Content-Length", str(len(body)))])
+    return [body]

@@ -1,0 +1,298 @@
+"""The Lambda runtime: execution environments as worker processes, kept warm and reused.
+
+Supported: Python functions from zip packages (``module.function`` handlers, layers on the path),
+environment variables, the execution role's temporary credentials from the local STS,
+``AWS_ENDPOINT_URL`` pointing at the local AWS (so boto3 in a handler reaches it), the context
+object, the configured timeout, logs in CloudWatch Logs (``/aws/lambda/{name}``), published
+versions and aliases running the code they were published with.
+
+Limitations: every Python runtime runs on this machine's Python (3.11); no other languages,
+container images, memory limits, concurrency limits, SnapStart or extensions.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import moto_bridge
+
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+# AWS gives the init phase 10 s before it fails the invocation.
+INIT_TIMEOUT = 10.0
+IDLE_SECONDS = 300.0
+MAX_IDLE_PER_FUNCTION = 4
+SESSION_SECONDS = 6 * 3600
+
+
+@dataclass
+class Invocation:
+    """What one invocation produced."""
+
+    request_id: str
+    payload: bytes
+    error: dict | None
+    logs: str
+    duration_ms: float
+    init_ms: float | None = None
+    executed_version: str = "$LATEST"
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@dataclass
+class FunctionSpec:
+    """What an execution environment is built from; environments are shared only by equal specs."""
+
+    account: str
+    region: str
+    name: str
+    arn: str
+    version: str
+    handler: str
+    runtime: str
+    role: str
+    timeout: float
+    memory: int
+    environment: dict[str, str]
+    code: bytes = field(repr=False)
+    code_sha: str = ""
+    layers: list[bytes] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def of(cls, account: str, region: str, function: Any) -> "FunctionSpec":
+        return cls(account, region, function.function_name, function.function_arn,
+                   str(function.version), function.handler or "", function.run_time or "",
+                   function.role, float(function.timeout or 3), int(function.memory_size or 128),
+                   dict(function.environment_vars or {}), function.code_bytes,
+                   function.code_sha_256, moto_bridge.lambda_layer_zips(account, region, function))
+
+    @property
+    def key(self) -> tuple:
+        return (self.arn, self.version, self.code_sha, self.handler, self.runtime, self.role,
+                self.timeout, self.memory, json.dumps(self.environment, sort_keys=True),
+                tuple(hash(layer) for layer in self.layers))
+
+
+def _extract(data: bytes, folder: str) -> None:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        archive.extractall(folder)
+
+
+class ExecutionEnvironment:
+    """One worker process with the function's code extracted, its own credentials and log stream."""
+
+    def __init__(self, spec: FunctionSpec, endpoint_url: str) -> None:
+        self.spec = spec
+        self.folder = tempfile.mkdtemp(prefix="s3wb-lambda-")
+        task_root = os.path.join(self.folder, "task")
+        _extract(spec.code, task_root)
+        layer_paths = []
+        for index, layer in enumerate(spec.layers):
+            path = os.path.join(self.folder, f"layer{index}")
+            _extract(layer, path)
+            layer_paths.append(path)
+        credentials = moto_bridge.assume_role(spec.account, spec.role, spec.name, SESSION_SECONDS)
+        self.log_stream = time.strftime("%Y/%m/%d/") + f"[{spec.version}]{uuid.uuid4().hex}"
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8", "TZ": ":UTC", "PYTHONUNBUFFERED": "1",
+            "LAMBDA_TASK_ROOT": task_root, "_HANDLER": spec.handler,
+            "_LAYER_PATHS": os.pathsep.join(layer_paths),
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+            "AWS_REGION": spec.region, "AWS_DEFAULT_REGION": spec.region,
+            "AWS_ACCESS_KEY_ID": credentials.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
+            "AWS_SESSION_TOKEN": credentials.session_token,
+            # The handler's boto3 reaches the local AWS without code changes.
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            **spec.environment,
+        }
+        started = time.time()
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env, cwd=task_root, text=True, bufsize=1,
+            start_new_session=True)
+        self._answers: queue.Queue = queue.Queue()
+        self._stderr: list[str] = []
+        threading.Thread(target=self._read_answers, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self.last_used = time.time()
+        ready = self._next_answer(INIT_TIMEOUT)
+        self.init_ms = (time.time() - started) * 1000
+        self.init_logs = (ready or {}).get("logs", "")
+        if ready is None:
+            self.close()
+            raise RuntimeError("the execution environment did not finish its init phase in 10 s")
+        self.init_reported = False
+
+    def _read_answers(self) -> None:
+        for line in self.process.stdout:  # type: ignore[union-attr]
+            self._answers.put(json.loads(line))
+        self._answers.put(None)
+
+    def _read_stderr(self) -> None:
+        for line in self.process.stderr:  # type: ignore[union-attr]
+            self._stderr.append(line)
+
+    def _next_answer(self, timeout: float) -> dict | None:
+        try:
+            return self._answers.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def invoke(self, event: str, request_id: str) -> Invocation:
+        spec = self.spec
+        context = {
+            "request_id": request_id, "function_name": spec.name, "function_version": spec.version,
+            "invoked_function_arn": spec.arn, "memory_limit_in_mb": spec.memory,
+            "log_group_name": f"/aws/lambda/{spec.name}", "log_stream_name": self.log_stream,
+        }
+        started = time.time()
+        self.process.stdin.write(json.dumps(  # type: ignore[union-attr]
+            {"id": request_id, "event": event, "context": context, "timeout": spec.timeout}) + "\n")
+        self.process.stdin.flush()  # type: ignore[union-attr]
+        answer = self._next_answer(spec.timeout)
+        duration = (time.time() - started) * 1000
+        self.last_used = time.time()
+        init_ms = None if self.init_reported else self.init_ms
+        self.init_reported = True
+        stray = "".join(self._stderr)
+        self._stderr.clear()
+        if answer is None:
+            timed_out = self.alive
+            self.close()
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z"
+            if timed_out:
+                message = f"{stamp} {request_id} Task timed out after {spec.timeout:.2f} seconds"
+                error = {"errorMessage": message, "errorType": "Sandbox.Timedout"}
+            else:
+                message = f"RequestId: {request_id} Error: Runtime exited unexpectedly"
+                error = {"errorMessage": message, "errorType": "Runtime.ExitError"}
+            return Invocation(request_id, json.dumps(error).encode(), error, stray + message + "\n",
+                              duration, init_ms, spec.version)
+        if answer.get("exit"):
+            self.close()
+        error = answer.get("error")
+        payload = json.dumps(error) if error else answer.get("payload") or "null"
+        return Invocation(request_id, payload.encode(), error, stray + answer.get("logs", ""),
+                          duration, init_ms, spec.version)
+
+    def close(self) -> None:
+        if self.alive:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.process.kill()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class LambdaRuntime:
+    """Runs invocations in warm environments when one is idle, starting a new one otherwise."""
+
+    def __init__(self) -> None:
+        self.endpoint_url = "http://127.0.0.1:4566"
+        self._lock = threading.Lock()
+        self._idle: dict[tuple, list[ExecutionEnvironment]] = {}
+        self.cold_starts = 0
+        self._reaper = threading.Thread(target=self._reap, daemon=True, name="lambda-reaper")
+        self._reaper.start()
+
+    def invoke(self, spec: FunctionSpec, event: str, request_id: str | None = None) -> Invocation:
+        request_id = request_id or str(uuid.uuid4())
+        environment = self._take(spec)
+        try:
+            result = environment.invoke(event, request_id)
+        finally:
+            self._give_back(environment)
+        self._write_logs(spec, environment, result)
+        return result
+
+    def _take(self, spec: FunctionSpec) -> ExecutionEnvironment:
+        with self._lock:
+            idle = self._idle.get(spec.key, [])
+            while idle:
+                environment = idle.pop()
+                if environment.alive:
+                    return environment
+                environment.close()
+            self.cold_starts += 1
+        return ExecutionEnvironment(spec, self.endpoint_url)
+
+    def _give_back(self, environment: ExecutionEnvironment) -> None:
+        if not environment.alive:
+            environment.close()
+            return
+        with self._lock:
+            idle = self._idle.setdefault(environment.spec.key, [])
+            if len(idle) < MAX_IDLE_PER_FUNCTION:
+                idle.append(environment)
+                return
+        environment.close()
+
+    def _write_logs(self, spec: FunctionSpec, environment: ExecutionEnvironment, result: Invocation) -> None:
+        lines = []
+        if result.init_ms is not None and environment.init_logs:
+            lines += environment.init_logs.splitlines()
+        lines.append(f"START RequestId: {result.request_id} Version: {spec.version}")
+        lines += result.logs.splitlines()
+        lines.append(f"END RequestId: {result.request_id}")
+        report = (f"REPORT RequestId: {result.request_id}\tDuration: {result.duration_ms:.2f} ms\t"
+                  f"Billed Duration: {max(1, int(result.duration_ms + 0.999))} ms\t"
+                  f"Memory Size: {spec.memory} MB\tMax Memory Used: {spec.memory} MB")
+        if result.init_ms is not None:
+            report += f"\tInit Duration: {result.init_ms:.2f} ms"
+        lines.append(report)
+        result.logs = "\n".join(lines) + "\n"
+        try:
+            moto_bridge.put_log_lines(spec.account, spec.region, f"/aws/lambda/{spec.name}",
+                                      environment.log_stream, lines)
+        except Exception:  # logs never change an invocation's outcome
+            pass
+
+    def _reap(self) -> None:
+        while True:
+            time.sleep(10)
+            now = time.time()
+            with self._lock:
+                stale = [(k, e) for k, envs in self._idle.items() for e in envs
+                         if now - e.last_used > IDLE_SECONDS]
+                for key, environment in stale:
+                    self._idle[key].remove(environment)
+            for _, environment in stale:
+                environment.close()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            environments = [e for envs in self._idle.values() for e in envs]
+            self._idle.clear()
+        for environment in environments:
+            environment.close()
