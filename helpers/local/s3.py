@@ -5,20 +5,24 @@ Supported: the object and bucket actions an API Gateway S3 integration can call 
 (PutObject, GetObject, HeadObject, DeleteObject, ListBucket). The principal is whoever the
 calling service acts as (an assumed role, or anonymous when an integration has no role).
 
-Limitations: requests signed by end users (presigned URLs, SigV4 headers) are not yet checked
-here; they go to moto unchanged.
+Clients' own requests (SDK calls, presigned URLs, anonymous) are authenticated by s3auth and
+authorized here the same way before moto's S3 serves them.
+
+Limitations: Block Public Access settings are not applied to policy evaluation; ACLs are ignored.
 """
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, quote, unquote
 from xml.sax.saxutils import escape
 
 from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.wsgi import get_input_stream
 
 from . import iam_eval, moto_bridge
+from .s3auth import Caller, S3AuthError, authenticate
 
 
 @dataclass
@@ -27,14 +31,6 @@ class S3Response:
     headers: dict[str, str]
     body: bytes = b""
     code: str | None = None
-
-
-@dataclass
-class Caller:
-    """Who an in-process S3 request is made as, and the policies that speak for it."""
-
-    principal: iam_eval.Principal = field(default_factory=lambda: iam_eval.ANONYMOUS)
-    identity_policies: list[str] = field(default_factory=list)
 
 
 def error_response(status: int, code: str, message: str, **extra: str) -> S3Response:
@@ -54,20 +50,55 @@ def error_response(status: int, code: str, message: str, **extra: str) -> S3Resp
     )
 
 
-def action_for(method: str, key: str | None, query: dict[str, str]) -> str:
-    """The IAM action S3 authorizes for a REST call."""
+# Bucket subresources and the IAM action each method needs on them.
+_BUCKET_SUBRESOURCES = {
+    "policy": ("s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"),
+    "tagging": ("s3:GetBucketTagging", "s3:PutBucketTagging", "s3:PutBucketTagging"),
+    "acl": ("s3:GetBucketAcl", "s3:PutBucketAcl", None),
+    "cors": ("s3:GetBucketCORS", "s3:PutBucketCORS", "s3:PutBucketCORS"),
+    "lifecycle": ("s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration",
+                  "s3:PutLifecycleConfiguration"),
+    "encryption": ("s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration",
+                   "s3:PutEncryptionConfiguration"),
+    "publicAccessBlock": ("s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock",
+                          "s3:PutBucketPublicAccessBlock"),
+    "versioning": ("s3:GetBucketVersioning", "s3:PutBucketVersioning", None),
+    "location": ("s3:GetBucketLocation", None, None),
+    "versions": ("s3:ListBucketVersions", None, None),
+    "uploads": ("s3:ListBucketMultipartUploads", None, None),
+    "notification": ("s3:GetBucketNotification", "s3:PutBucketNotification", None),
+    "website": ("s3:GetBucketWebsite", "s3:PutBucketWebsite", "s3:DeleteBucketWebsite"),
+    "ownershipControls": ("s3:GetBucketOwnershipControls", "s3:PutBucketOwnershipControls",
+                          "s3:PutBucketOwnershipControls"),
+}
+
+
+def action_for(method: str, key: str | None, query: dict[str, str], bucket: str = "x") -> str:
+    """The IAM action S3 authorizes for a REST call
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-actions.html)."""
     method = method.upper()
+    if not bucket:
+        return "s3:ListAllMyBuckets"
     if key:
-        if "uploadId" in query or "uploads" in query:
-            return "s3:AbortMultipartUpload" if method == "DELETE" else "s3:PutObject"
-        return {
-            "PUT": "s3:PutObject", "POST": "s3:PutObject", "GET": "s3:GetObject",
-            "HEAD": "s3:GetObject", "DELETE": "s3:DeleteObject",
-        }.get(method, "s3:PutObject")
-    return {
-        "PUT": "s3:CreateBucket", "GET": "s3:ListBucket", "HEAD": "s3:ListBucket",
-        "DELETE": "s3:DeleteBucket",
-    }.get(method, "s3:ListBucket")
+        if "uploadId" in query:
+            return {"DELETE": "s3:AbortMultipartUpload",
+                    "GET": "s3:ListMultipartUploadParts"}.get(method, "s3:PutObject")
+        if "tagging" in query:
+            return {"GET": "s3:GetObjectTagging", "DELETE": "s3:DeleteObjectTagging"}.get(
+                method, "s3:PutObjectTagging")
+        if "acl" in query:
+            return "s3:GetObjectAcl" if method == "GET" else "s3:PutObjectAcl"
+        return {"GET": "s3:GetObject", "HEAD": "s3:GetObject",
+                "DELETE": "s3:DeleteObject"}.get(method, "s3:PutObject")
+    for name, (get, put, delete) in _BUCKET_SUBRESOURCES.items():
+        if name in query:
+            chosen = {"GET": get, "HEAD": get, "PUT": put, "DELETE": delete}.get(method)
+            return chosen or get
+    if method == "POST" and "delete" in query:
+        return "s3:DeleteObject"
+    if method == "POST":
+        return "s3:PutObject"  # browser-based (presigned POST) uploads
+    return {"PUT": "s3:CreateBucket", "DELETE": "s3:DeleteBucket"}.get(method, "s3:ListBucket")
 
 
 def split_path(path: str) -> tuple[str, str | None]:
@@ -86,8 +117,8 @@ class S3Front:
 
     def authorize(self, caller: Caller, method: str, path: str, query: dict[str, str]) -> S3Response | None:
         bucket, key = split_path(path)
-        action = action_for(method, key, query)
-        resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key else "")
+        action = action_for(method, key, query, bucket)
+        resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key else "") if bucket else "*"
         decision = iam_eval.evaluate(
             action,
             resource,
@@ -98,6 +129,8 @@ class S3Front:
         )
         if decision.allowed:
             return None
+        if caller.principal.anonymous and decision.allowed is False:
+            return error_response(403, "AccessDenied", "Access Denied")
         who = caller.principal.arn or "anonymous"
         if decision.result == iam_eval.EXPLICIT_DENY:
             reason = f"with an explicit deny in a {'resource-based' if 'resource' in decision.reasons[0] else 'identity-based'} policy"
@@ -143,3 +176,29 @@ class S3Front:
                 app_iter.close()
         status_code = int(status.split(" ", 1)[0])
         return S3Response(status_code, dict(response_headers.items()), data)
+
+    # --- requests from clients (SDKs, presigned URLs, browsers) --------------------------------
+
+    def handle(self, environ: dict[str, Any], start_response: Any, s3_app: Any) -> Any:
+        """Authenticate and authorize a client's S3 request, then let moto's S3 serve it."""
+        try:
+            caller = authenticate(environ)
+        except S3AuthError as err:
+            return self._refuse(environ, start_response,
+                                error_response(err.status, err.code, err.message, **err.extra))
+        path = environ.get("PATH_INFO", "/")
+        query = {k: v for k, v in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)}
+        refused = self.authorize(caller, environ["REQUEST_METHOD"], path, query)
+        if refused is not None:
+            return self._refuse(environ, start_response, refused)
+        return s3_app(environ, start_response)
+
+    @staticmethod
+    def _refuse(environ: dict[str, Any], start_response: Any, response: S3Response) -> list[bytes]:
+        # Read what the client still sends so that it receives the refusal, not a reset.
+        stream = get_input_stream(environ)
+        while stream.read(1024 * 1024):
+            pass
+        headers = {**response.headers, "Content-Length": str(len(response.body))}
+        start_response(f"{response.status} Error", list(headers.items()))
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [response.body]

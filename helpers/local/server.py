@@ -5,7 +5,8 @@
     POST /2015-03-31/functions/{f}/invocations -> Lambda runtime (worker processes)
     /_aws/health                          -> who is listening here
     /moto-api/reset                       -> moto's reset, plus the extension stores
-    anything else                         -> moto (control plane and S3 storage)
+    S3 requests                           -> authentication and policies (s3auth, s3) -> moto's S3
+    anything else                         -> moto (control plane)
 """
 from __future__ import annotations
 
@@ -50,7 +51,12 @@ class LocalAWS:
             if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
                 stores.reset()
                 self.awslambda.runtime.shutdown()
-            return self.moto(environ, start_response)
+            if path.startswith("/moto-api") or path.startswith("/_aws/"):
+                return self.moto(environ, start_response)
+            app = self.moto.get_application(environ)
+            if getattr(app, "service", None) == "s3":
+                return self.s3.handle(environ, start_response, app)
+            return app(environ, start_response)
         except Exception:  # an internal fault must still answer in AWS's shape, never a trace
             log.error("internal error on %s %s\n%s", environ.get("REQUEST_METHOD"), path,
                       traceback.format_exc())

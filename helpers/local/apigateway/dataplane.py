@@ -189,6 +189,8 @@ class ApiGatewayDataPlane:
             raise GatewayError("MISSING_AUTHENTICATION_TOKEN",
                                f"Stage '{request.stage}' does not exist or has no deployment")
         route = router.match(snapshot["resources"], request.segments, request.method)
+        if route is not None:
+            route.deployment_id = deployment_id
         if route is None:
             raise GatewayError("MISSING_AUTHENTICATION_TOKEN",
                                f"No method {request.method} on a resource matching {request.path}")
@@ -250,6 +252,7 @@ class ApiGatewayDataPlane:
             "identity.sourceIp": request.source_ip,
             "identity.userAgent": request.headers.get("User-Agent", ""),
             "requestTimeEpoch": str(int(time.time() * 1000)),
+            "deploymentId": route.deployment_id,
         }
 
     def _integration_request(self, request: ApiRequest, route: router.Match, integration: dict,
@@ -275,7 +278,9 @@ class ApiGatewayDataPlane:
                                     snapshot["binaryMediaTypes"])
         body = request.body
         handling = integration.get("contentHandling")
-        if handling == "CONVERT_TO_TEXT":
+        if integration.get("type") == "AWS_PROXY":
+            pass  # the event carries the body (base64 when binary)
+        elif handling == "CONVERT_TO_TEXT":
             body = base64.b64encode(body) if binary else _as_text(body)
         elif handling == "CONVERT_TO_BINARY":
             if not binary:
@@ -291,10 +296,13 @@ class ApiGatewayDataPlane:
         content_type = (request.headers.get("Content-Type") or "application/json").split(";")[0].strip()
         template = templates.get(content_type)
         passthrough = (integration.get("passthroughBehavior") or "WHEN_NO_MATCH").upper()
-        if template is None and templates and passthrough in ("NEVER", "WHEN_NO_TEMPLATES"):
+        proxy = integration.get("type") in ("AWS_PROXY", "HTTP_PROXY")
+        if proxy:
+            template = None
+        elif template is None and templates and passthrough in ("NEVER", "WHEN_NO_TEMPLATES"):
             raise GatewayError("UNSUPPORTED_MEDIA_TYPE",
                                f"No request template for Content-Type {content_type}")
-        if template is None and not templates and passthrough == "NEVER":
+        elif template is None and not templates and passthrough == "NEVER":
             raise GatewayError("UNSUPPORTED_MEDIA_TYPE",
                                f"Passthrough is NEVER and no template exists for {content_type}")
         if template:
@@ -303,6 +311,17 @@ class ApiGatewayDataPlane:
         uri = integration.get("uri") or ""
         uri = re.sub(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}",
                      lambda m: variables.get(m.group(1), ""), uri)
+        region = snapshot["region"]
+        method = request.method
+        source_arn = (f"arn:aws:execute-api:{region}:{context['accountId']}:{request.api_id}/"
+                      f"{request.stage}/{method}{route.resource['path']}")
+        event = None
+        if integration.get("type") == "AWS_PROXY":
+            event = self._proxy_event(request, route, variables, context, binary)
+        try:
+            timeout = int(integration.get("timeoutInMillis") or 29000) / 1000
+        except ValueError:
+            timeout = 29.0
         return IntegrationRequest(
             type=integration.get("type") or "",
             http_method=(integration.get("httpMethod") or request.method).upper(),
@@ -315,7 +334,61 @@ class ApiGatewayDataPlane:
             account=context["accountId"],
             request_templates=templates,
             content_type=content_type,
+            event=event,
+            source_arn=source_arn,
+            region=region,
+            binary_media_types=snapshot["binaryMediaTypes"],
+            accept=request.headers.get("Accept"),
+            timeout=timeout,
         )
+
+    @staticmethod
+    def _proxy_event(request: ApiRequest, route: router.Match, variables: dict[str, str],
+                     context: dict[str, str], binary: bool) -> dict[str, Any]:
+        """The REST API (v1) Lambda proxy event; absent parts are null, as AWS sends them."""
+        multi_headers: dict[str, list[str]] = {}
+        for name, value in request.headers.items():
+            multi_headers.setdefault(name, []).append(value)
+        multi_query: dict[str, list[str]] = {}
+        for name, value in request.query:
+            multi_query.setdefault(name, []).append(value)
+        if binary and request.body:
+            body, encoded = base64.b64encode(request.body).decode(), True
+        elif request.body:
+            body, encoded = request.body.decode("utf-8", errors="replace"), False
+        else:
+            body, encoded = None, False
+        now = time.time()
+        return {
+            "resource": route.resource["path"],
+            "path": request.path,
+            "httpMethod": request.method,
+            "headers": {k: v[-1] for k, v in multi_headers.items()} or None,
+            "multiValueHeaders": multi_headers or None,
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": dict(route.path_parameters) or None,
+            "stageVariables": dict(variables) or None,
+            "requestContext": {
+                "accountId": context["accountId"], "apiId": request.api_id,
+                "deploymentId": context.get("deploymentId"), "domainName": request.headers.get("Host"),
+                "domainPrefix": request.api_id, "extendedRequestId": request.request_id,
+                "httpMethod": request.method,
+                "identity": {"accessKey": None, "accountId": None, "caller": None,
+                             "cognitoAuthenticationProvider": None, "cognitoAuthenticationType": None,
+                             "cognitoIdentityId": None, "cognitoIdentityPoolId": None,
+                             "principalOrgId": None, "sourceIp": request.source_ip, "user": None,
+                             "userAgent": request.headers.get("User-Agent"), "userArn": None,
+                             "apiKey": request.headers.get("x-api-key")},
+                "path": f"/{request.stage}{request.path}", "protocol": "HTTP/1.1",
+                "requestId": request.request_id,
+                "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "requestTimeEpoch": int(now * 1000), "resourceId": route.resource["id"],
+                "resourcePath": route.resource["path"], "stage": request.stage,
+            },
+            "body": body,
+            "isBase64Encoded": encoded,
+        }
 
     @staticmethod
     def _source_value(source: str, request: ApiRequest, route: router.Match,

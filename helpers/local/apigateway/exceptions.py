@@ -19,6 +19,10 @@ GATEWAY_RESPONSES: dict[str, tuple[int, str, str]] = {
     "INVALID_API_KEY": (403, "Forbidden", "ForbiddenException"),
     "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token", "MissingAuthenticationTokenException"),
     "REQUEST_TOO_LARGE": (413, "Request Too Long", "RequestEntityTooLargeException"),
+    # Lambda's own 6 MB request limit, seen through a proxy integration (captured responses).
+    "LAMBDA_REQUEST_TOO_LONG": (413, "Request Too Long", "BadRequestException"),
+    # A function error or a malformed proxy response: API Gateway's 502.
+    "LAMBDA_FAILURE": (502, "Internal server error", "InternalServerErrorException"),
     "RESOURCE_NOT_FOUND": (404, "Not Found", "NotFoundException"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported Media Type", "UnsupportedMediaTypeException"),
 }
@@ -42,7 +46,7 @@ class GatewayError(Exception):
             # Sent before the API's gateway responses apply: plain text, not JSON (captured in
             # public test suites; customising REQUEST_TOO_LARGE does not change it).
             return {"Content-Type": "text/plain"}, self.message.encode()
-        if self.status >= 500:
+        if self.status >= 500 or self.response_type == "LAMBDA_REQUEST_TOO_LONG":
             # The 5xx default body is spelled with a space: {"message": "Internal server error"}.
             body = json.dumps({"message": self.message})
         else:

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 from .. import iam_eval, moto_bridge
-from ..s3 import Caller
+from ..s3auth import Caller
 from .exceptions import configuration_error
 
 APIGATEWAY_SERVICE = "apigateway.amazonaws.com"
@@ -30,6 +30,13 @@ class IntegrationRequest:
     account: str
     request_templates: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
+    # For proxy integrations: the event API Gateway builds from the method request.
+    event: dict | None = None
+    source_arn: str = ""
+    region: str = "us-east-1"
+    binary_media_types: list[str] = field(default_factory=list)
+    accept: str | None = None
+    timeout: float = 29.0
 
     def describe(self) -> str:
         return f"{self.type} {self.http_method} {self.uri} path={self.path_parameters}"
@@ -120,7 +127,130 @@ def invoke_mock(dataplane: Any, request: IntegrationRequest) -> IntegrationResul
     return IntegrationResult(status, {}, b"", selector=str(status))
 
 
+_LAMBDA_URI = re.compile(
+    r"arn:aws:apigateway:(?P<region>[a-z0-9-]+):lambda:path/2015-03-31/functions/"
+    r"(?P<function>arn:aws:lambda:[^/]+)/invocations")
+_PROXY_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
+
+
+def _may_invoke(request: IntegrationRequest, function: Any, account: str) -> bool:
+    """API Gateway needs lambda:InvokeFunction: from the function's resource policy (what
+    add_permission writes, with the execute-api SourceArn), or from the integration's role."""
+    if request.credentials:
+        caller = _assume_role(request.credentials, account)
+        return iam_eval.evaluate("lambda:InvokeFunction", function.function_arn,
+                                 identity_policies=caller.identity_policies).allowed
+    unqualified = function.function_arn.rsplit(":", 1)[0] if function.function_arn.count(":") > 6 \
+        else function.function_arn
+    policy = moto_bridge.lambda_resource_policy(function)
+    context = {"AWS:SourceArn": request.source_arn, "AWS:SourceAccount": account}
+    principal = iam_eval.Principal(service=APIGATEWAY_SERVICE)
+    return any(iam_eval.evaluate("lambda:InvokeFunction", arn, resource_policy=policy,
+                                 principal=principal, context=context).allowed
+               for arn in {function.function_arn, unqualified})
+
+
+def _proxy_response(payload: bytes, request: IntegrationRequest) -> IntegrationResult:
+    """Map a Lambda proxy response to the HTTP response, or raise API Gateway's 502."""
+    from .dataplane import media_type_matches
+    from .exceptions import GatewayError
+
+    def malformed(why: str) -> GatewayError:
+        return GatewayError("LAMBDA_FAILURE",
+                            f"Execution failed due to configuration error: Malformed Lambda proxy response ({why})")
+    try:
+        response = json.loads(payload or b"null")
+    except ValueError:
+        raise malformed("not JSON") from None
+    if not isinstance(response, dict):
+        raise malformed("not a JSON object")
+    extra = set(response) - _PROXY_KEYS
+    if extra:
+        raise malformed(f"unexpected keys {sorted(extra)}")
+    try:
+        status = int(response.get("statusCode", 200))
+    except (TypeError, ValueError):
+        raise malformed("statusCode is not a number") from None
+    body = response.get("body")
+    if body is not None and not isinstance(body, str):
+        raise malformed("body is not a string")
+    merged: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    multi = response.get("multiValueHeaders") or {}
+    if not isinstance(multi, dict) or any(not isinstance(v, list) for v in multi.values()):
+        raise malformed("multiValueHeaders values must be lists")
+    headers = response.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise malformed("headers is not an object")
+    for name, values in multi.items():
+        names.setdefault(name.lower(), name)
+        merged.setdefault(name.lower(), []).extend(_header_text(v) for v in values)
+    for name, value in headers.items():
+        names.setdefault(name.lower(), name)
+        text = _header_text(value)
+        if text not in merged.setdefault(name.lower(), []):
+            merged[name.lower()].append(text)
+    out = {names[k]: ", ".join(v) for k, v in merged.items()}
+    if not any(k.lower() == "content-type" for k in out):
+        out["Content-Type"] = "application/json"
+    data = (body or "").encode("utf-8")
+    if response.get("isBase64Encoded") and media_type_matches(
+            (request.accept or "").split(",")[0], request.binary_media_types):
+        import base64
+        try:
+            data = base64.b64decode(body or "", validate=True)
+        except ValueError:
+            raise configuration_error("Unable to base64-decode the Lambda proxy response body") from None
+    return IntegrationResult(status, out, data, selector=str(status), proxy=True)
+
+
+def _header_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def invoke_lambda_proxy(dataplane: Any, request: IntegrationRequest) -> IntegrationResult:
+    """AWS_PROXY to Lambda: the whole request becomes the event; the function's answer becomes
+    the response (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html)."""
+    import threading
+
+    from .exceptions import GatewayError
+
+    match = _LAMBDA_URI.fullmatch(request.uri)
+    if not match:
+        raise configuration_error(f"Invalid Lambda function URI {request.uri!r}")
+    arn = match.group("function")
+    region = arn.split(":")[3]
+    function = dataplane.awslambda.function(request.account, region, arn)
+    if function is None:
+        raise configuration_error(f"Invalid permissions on Lambda function (function {arn} not found)")
+    if not _may_invoke(request, function, request.account):
+        raise configuration_error("Invalid permissions on Lambda function")
+    event = json.dumps(request.event)
+    # Lambda's synchronous invocation payload limit is 6 MB.
+    if len(event.encode()) > 6 * 1024 * 1024:
+        raise GatewayError("LAMBDA_REQUEST_TOO_LONG", "Lambda request payload over 6 MB")
+    outcome: dict[str, Any] = {}
+    worker = threading.Thread(
+        target=lambda: outcome.update(result=dataplane.awslambda.run(request.account, region, function, event)),
+        daemon=True)
+    worker.start()
+    worker.join(request.timeout)
+    if "result" not in outcome:
+        raise GatewayError("INTEGRATION_TIMEOUT",
+                           f"Execution failed due to a timeout error after {request.timeout:.0f} s",
+                           message="Endpoint request timed out")
+    result = outcome["result"]
+    if result.failed:
+        raise GatewayError("LAMBDA_FAILURE",
+                           "Lambda execution failed with status 200 due to customer function error: "
+                           f"{result.error.get('errorMessage', '')}. Lambda request id: {result.request_id}")
+    return _proxy_response(result.payload, request)
+
+
 INTEGRATIONS: dict[str, Callable[[Any, IntegrationRequest], IntegrationResult]] = {
     "AWS": invoke_aws,
     "MOCK": invoke_mock,
+    "AWS_PROXY": invoke_lambda_proxy,
 }

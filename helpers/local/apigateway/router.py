@@ -19,6 +19,7 @@ class Match:
     resource: dict[str, Any]
     method: dict[str, Any]
     path_parameters: dict[str, str]
+    deployment_id: str | None = None
 
 
 def _match_resource(template: list[str], segments: list[str]) -> tuple[tuple, dict[str, str]] | None:
