@@ -106,3 +106,40 @@ def proxy_api(aws, endpoint, name):
     def build(**options):
         return ProxyApi(aws, endpoint, f"{name}{next(counter)}", **options)
     return build
+
+
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}
+
+
+def zip_code(files):
+    """A deployment package from {path: source}."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path, source in files.items():
+            archive.writestr(path, source)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_function(aws, name):
+    """Factory: make_function(source, handler="app.handler", **create_function kwargs) -> config."""
+    counter = iter(range(100))
+
+    def make(source, handler="app.handler", policy=None, **kwargs):
+        fname = f"{name}{next(counter)}"
+        iam = aws("iam")
+        role = iam.create_role(RoleName=fname, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
+        if policy:
+            iam.put_role_policy(RoleName=fname, PolicyName="p", PolicyDocument=json.dumps(policy))
+        files = source if isinstance(source, dict) else {"app.py": source}
+        return aws("lambda").create_function(
+            FunctionName=fname, Runtime=kwargs.pop("Runtime", "python3.12"), Role=role,
+            Handler=handler, Code={"ZipFile": zip_code(files)}, **kwargs)
+    return make

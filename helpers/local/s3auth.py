@@ -71,20 +71,25 @@ def _lookup(access_key: str) -> tuple[str, Caller, dict | None]:
     return record["secret"], caller, record
 
 
-def _check_session(record: dict | None, token: str | None, access_key: str) -> None:
+def _check_token(record: dict | None, token: str | None, access_key: str) -> None:
+    """A session key is known to S3 only together with its token."""
     if record is None or record["session_token"] is None:
         return
     if not token:
-        # A temporary key without its session token is unknown to S3.
         raise S3AuthError(403, "InvalidAccessKeyId",
                           "The AWS Access Key Id you provided does not exist in our records.",
                           AWSAccessKeyId=access_key)
     if not hmac.compare_digest(token, record["session_token"]):
         raise S3AuthError(400, "InvalidToken", "The provided token is malformed or otherwise invalid.",
                           **{"Token-0": token})
-    expiration = record["expiration"]
-    if expiration is not None and time.time() > expiration.timestamp():
-        raise S3AuthError(400, "ExpiredToken", "The provided token has expired.", **{"Token-0": token})
+
+
+def _check_token_expiry(record: dict | None, token: str | None) -> None:
+    """A URL outlives neither its own expiry nor the session credentials that signed it."""
+    if record is None or record["expiration"] is None:
+        return
+    if time.time() > record["expiration"].timestamp():
+        raise S3AuthError(400, "ExpiredToken", "The provided token has expired.", **{"Token-0": token or ""})
 
 
 def _query_pairs(raw: str) -> list[tuple[str, str]]:
@@ -156,6 +161,7 @@ def presigned_v4(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
     if expires < 0:
         raise S3AuthError(400, "AuthorizationQueryParametersError", "X-Amz-Expires must be non-negative")
     secret, caller, record = _lookup(access_key)
+    _check_token(record, params.get("X-Amz-Security-Token"), access_key)
     headers = _headers(environ)
     signed = params["X-Amz-SignedHeaders"].lower().split(";")
     # Every x-amz-* header the client sends must be signed (query parameters need not be).
@@ -191,7 +197,7 @@ def presigned_v4(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
         raise S3AuthError(403, "AccessDenied", "Request has expired",
                           **{"X-Amz-Expires": str(expires),
                              "Expires": _iso(signed_at + expires), "ServerTime": _iso(now)})
-    _check_session(record, params.get("X-Amz-Security-Token"), access_key)
+    _check_token_expiry(record, params.get("X-Amz-Security-Token"))
     caller.how = "presigned-v4"
     return caller
 
@@ -211,6 +217,7 @@ def presigned_v2(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
     headers = _headers(environ)
     amz = {k: v for k, v in headers.items() if k.startswith("x-amz-")}
     amz.update({k.lower(): v for k, v in pairs if k.lower().startswith("x-amz-")})
+    _check_token(record, amz.get("x-amz-security-token"), access_key)
     subresources = sorted((k, v) for k, v in pairs if k in _SUBRESOURCES)
     resource = _raw_path(environ)
     if subresources:
@@ -232,7 +239,7 @@ def presigned_v2(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
     if now > expires:
         raise S3AuthError(403, "AccessDenied", "Request has expired",
                           Expires=_iso(expires), ServerTime=_iso(now))
-    _check_session(record, amz.get("x-amz-security-token"), access_key)
+    _check_token_expiry(record, amz.get("x-amz-security-token"))
     caller.how = "presigned-v2"
     return caller
 

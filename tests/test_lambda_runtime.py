@@ -1,0 +1,212 @@
+"""The Lambda runtime of the local AWS: handlers really run, in warm worker processes.
+
+INVOKE: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+ERRORS: https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html
+ENV: https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+CONTEXT: https://docs.aws.amazon.com/lambda/latest/dg/python-context.html
+LIMITS: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+"""
+import base64
+import json
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import zip_code
+
+SIDE_EFFECT = '''
+import os, boto3
+s3 = boto3.client("s3")
+def handler(event, context):
+    s3.put_object(Bucket=os.environ["BUCKET"], Key=event["key"], Body=event["body"].encode())
+    return {"stored": event["key"]}
+'''
+
+COUNTER = '''
+import os, time
+COUNT = 0
+STARTED = time.time()
+print("init ran")
+def handler(event, context):
+    global COUNT
+    COUNT += 1
+    return {"count": COUNT, "pid": os.getpid(), "version": context.function_version,
+            "name": context.function_name, "arn": context.invoked_function_arn,
+            "request_id": context.aws_request_id, "memory": context.memory_limit_in_mb,
+            "remaining_ok": 0 < context.get_remaining_time_in_millis() <= 3000,
+            "env": {k: os.environ.get(k) for k in ("AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME",
+                    "GREETING", "AWS_ENDPOINT_URL")},
+            "has_session": bool(os.environ.get("AWS_SESSION_TOKEN"))}
+'''
+
+
+def invoke(aws, name, payload=None, **kwargs):
+    response = aws("lambda").invoke(FunctionName=name, Payload=json.dumps(payload or {}), **kwargs)
+    body = response["Payload"].read()
+    return response, json.loads(body) if body else None
+
+
+def test_a_handler_with_side_effects_really_runs_with_its_role_credentials(aws, make_function, name):
+    aws("s3").create_bucket(Bucket=name)
+    fn = make_function(SIDE_EFFECT, Environment={"Variables": {"BUCKET": name}}, policy={
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{name}/*"}]})
+    response, result = invoke(aws, fn["FunctionName"], {"key": "from-lambda.txt", "body": "hi"})
+    assert response["StatusCode"] == 200 and "FunctionError" not in response
+    assert result == {"stored": "from-lambda.txt"}
+    assert aws("s3").get_object(Bucket=name, Key="from-lambda.txt")["Body"].read() == b"hi"
+
+
+def test_the_role_s_policies_limit_what_the_handler_may_do(aws, make_function, name):
+    aws("s3").create_bucket(Bucket=name)
+    fn = make_function(SIDE_EFFECT, Environment={"Variables": {"BUCKET": name}})  # no policy at all
+    response, result = invoke(aws, fn["FunctionName"], {"key": "x", "body": "x"})
+    assert response["FunctionError"] == "Unhandled"
+    assert "AccessDenied" in result["errorMessage"] and "s3:PutObject" in result["errorMessage"]
+
+
+def test_warm_reuse_keeps_module_state_and_cold_start_reports_init_ENV_CONTEXT(aws, make_function):
+    fn = make_function(COUNTER, Environment={"Variables": {"GREETING": "hello"}}, MemorySize=256)
+    first_response, first = invoke(aws, fn["FunctionName"], LogType="Tail")
+    _, second = invoke(aws, fn["FunctionName"])
+    assert (first["count"], second["count"]) == (1, 2)
+    assert first["pid"] == second["pid"]
+    cold_log = base64.b64decode(first_response["LogResult"]).decode()
+    assert "init ran" in cold_log and "Init Duration:" in cold_log
+    third_response, _ = invoke(aws, fn["FunctionName"], LogType="Tail")
+    assert "Init Duration:" not in base64.b64decode(third_response["LogResult"]).decode()
+    assert first["name"] == fn["FunctionName"] and first["version"] == "$LATEST"
+    assert first["arn"] == fn["FunctionArn"] and first["memory"] == "256" and first["remaining_ok"]
+    assert first["env"]["GREETING"] == "hello" and first["env"]["AWS_REGION"] == "us-east-1"
+    assert first["env"]["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+    assert first["has_session"]
+
+
+def test_code_updates_start_a_new_environment(aws, make_function):
+    fn = make_function(COUNTER)
+    invoke(aws, fn["FunctionName"])
+    aws("lambda").update_function_code(FunctionName=fn["FunctionName"], ZipFile=zip_code(
+        {"app.py": COUNTER.replace("COUNT = 0", "COUNT = 100")}))
+    _, result = invoke(aws, fn["FunctionName"])
+    assert result["count"] == 101
+
+
+def test_published_versions_and_aliases_run_the_code_they_were_published_with(aws, make_function):
+    fn = make_function("def handler(e, c):\n    return 'one'\n")
+    lam = aws("lambda")
+    version = lam.publish_version(FunctionName=fn["FunctionName"])["Version"]
+    lam.create_alias(FunctionName=fn["FunctionName"], Name="live", FunctionVersion=version)
+    lam.update_function_code(FunctionName=fn["FunctionName"],
+                             ZipFile=zip_code({"app.py": "def handler(e, c):\n    return 'two'\n"}))
+    assert invoke(aws, fn["FunctionName"])[1] == "two"
+    response, result = invoke(aws, fn["FunctionName"], Qualifier=version)
+    assert result == "one" and response["ExecutedVersion"] == version
+    assert invoke(aws, fn["FunctionName"], Qualifier="live")[1] == "one"
+
+
+def test_unhandled_error_shape_ERRORS(aws, make_function):
+    fn = make_function("def handler(event, context):\n    raise ValueError('bad input: ' + event['x'])\n")
+    response, result = invoke(aws, fn["FunctionName"], {"x": "42"})
+    assert response["StatusCode"] == 200 and response["FunctionError"] == "Unhandled"
+    assert result["errorMessage"] == "bad input: 42" and result["errorType"] == "ValueError"
+    assert result["stackTrace"] and '/var/task/app.py' in result["stackTrace"][0]
+    assert "requestId" in result
+
+
+@pytest.mark.parametrize("handler,error_type", [
+    ("missing.handler", "Runtime.ImportModuleError"),
+    ("app.nothing_here", "Runtime.HandlerNotFound"),
+])
+def test_broken_handler_configuration(aws, make_function, handler, error_type):
+    fn = make_function("def handler(e, c):\n    return 1\n", handler=handler)
+    response, result = invoke(aws, fn["FunctionName"])
+    assert response["FunctionError"] == "Unhandled" and result["errorType"] == error_type
+
+
+def test_timeout_is_enforced_and_the_environment_replaced(aws, make_function):
+    source = "import time\nCOUNT = 0\ndef handler(e, c):\n    global COUNT\n    COUNT += 1\n" \
+             "    time.sleep(e.get('sleep', 0))\n    return COUNT\n"
+    fn = make_function(source, Timeout=1)
+    started = time.time()
+    response, result = invoke(aws, fn["FunctionName"], {"sleep": 5})
+    assert time.time() - started < 4
+    assert response["FunctionError"] == "Unhandled"
+    assert result["errorMessage"].endswith("Task timed out after 1.00 seconds")
+    assert invoke(aws, fn["FunctionName"])[1] == 1  # a fresh environment: module state is new
+
+
+def test_unserializable_result_is_a_marshal_error(aws, make_function):
+    fn = make_function("def handler(e, c):\n    return object()\n")
+    response, result = invoke(aws, fn["FunctionName"])
+    assert result["errorType"] == "Runtime.MarshalError"
+
+
+def test_event_and_dry_run_invocation_types_INVOKE(aws, make_function, name):
+    aws("s3").create_bucket(Bucket=name)
+    fn = make_function(SIDE_EFFECT, Environment={"Variables": {"BUCKET": name}}, policy={
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]})
+    lam = aws("lambda")
+    assert lam.invoke(FunctionName=fn["FunctionName"], InvocationType="DryRun")["StatusCode"] == 204
+    response = lam.invoke(FunctionName=fn["FunctionName"], InvocationType="Event",
+                          Payload=json.dumps({"key": "async.txt", "body": "later"}))
+    assert response["StatusCode"] == 202
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if aws("s3").list_objects_v2(Bucket=name).get("KeyCount"):
+            break
+        time.sleep(0.2)
+    assert aws("s3").get_object(Bucket=name, Key="async.txt")["Body"].read() == b"later"
+
+
+def test_payloads_must_be_json_and_at_most_6_mb_LIMITS(aws, make_function):
+    fn = make_function("def handler(e, c):\n    return len(e['x'])\n")
+    lam = aws("lambda")
+    with pytest.raises(ClientError) as err:
+        lam.invoke(FunctionName=fn["FunctionName"], Payload=b"{not json")
+    assert err.value.response["Error"]["Code"] == "InvalidRequestContentException"
+    with pytest.raises(ClientError) as err:
+        lam.invoke(FunctionName=fn["FunctionName"], Payload=json.dumps({"x": "a" * (6 * 1024 * 1024)}))
+    assert err.value.response["Error"]["Code"] == "RequestTooLargeException"
+    assert invoke(aws, fn["FunctionName"], {"x": "a" * 1000})[1] == 1000
+
+
+def test_unknown_function_is_resource_not_found(aws):
+    with pytest.raises(ClientError) as err:
+        aws("lambda").invoke(FunctionName="no-such-function-here")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_role_lambda_cannot_assume_is_refused_at_create_function(aws, name):
+    iam = aws("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+        "Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    with pytest.raises(ClientError) as err:
+        aws("lambda").create_function(FunctionName=name, Runtime="python3.12", Role=role,
+                                      Handler="app.handler",
+                                      Code={"ZipFile": zip_code({"app.py": "def handler(e,c): pass"})})
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "cannot be assumed by Lambda" in err.value.response["Error"]["Message"]
+
+
+def test_layers_are_importable(aws, make_function, name):
+    layer = aws("lambda").publish_layer_version(
+        LayerName=name, Content={"ZipFile": zip_code({"python/greeting.py": "WORD = 'layered'\n"})})
+    fn = make_function("import greeting\ndef handler(e, c):\n    return greeting.WORD\n",
+                       Layers=[layer["LayerVersionArn"]])
+    assert invoke(aws, fn["FunctionName"])[1] == "layered"
+
+
+def test_prints_and_logging_reach_cloudwatch_logs(aws, make_function):
+    fn = make_function("import logging\nlog = logging.getLogger()\nlog.setLevel('INFO')\n"
+                       "def handler(e, c):\n    print('printed line')\n    log.info('logged line')\n")
+    invoke(aws, fn["FunctionName"])
+    logs = aws("logs")
+    group = f"/aws/lambda/{fn['FunctionName']}"
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    text = "\n".join(e["message"] for s in streams
+                     for e in logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])["events"])
+    assert "printed line" in text and "logged line" in text and "[INFO]" in text
+    assert "START RequestId:" in text and "REPORT RequestId:" in text
