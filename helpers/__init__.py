@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 from ._apigw import (
     S3ProxyApi,
+    add_lambda_proxy,
     add_method,
     add_resource,
     add_responses,
@@ -23,16 +24,37 @@ from ._apigw import (
     deploy_stage,
     set_binary_media_types,
 )
+from ._lambda import (
+    BASIC_EXECUTION_POLICY,
+    allow_api_gateway,
+    create_function,
+    delete_function,
+    function_source,
+    package_function,
+    recent_log_lines,
+)
+from ._presign import PresignApi, build_presign_api, presign_role_policy
 from ._cleanup import clean_up, delete_resources, find_resources
 from ._config import Target, connect, local_endpoint
 from ._errors import ConfigurationError, LocalAWSError, UploadRefused, WorkbookError
 from ._iam import create_service_role, delete_role, put_object_policy, trust_policy
 from ._names import tags, unique_prefix
 from ._s3 import create_upload_bucket, empty_and_delete_bucket, list_keys, object_sha256
-from ._upload import UploadResult, make_sample_file, sha256_file, upload_file
+from ._upload import (
+    UploadResult,
+    make_sample_file,
+    request_upload_url,
+    sha256_file,
+    upload_file,
+    upload_presigned,
+)
 from ._widgets import FilePicker, choose_file, show_picker
 
 __all__ = [
+    "BASIC_EXECUTION_POLICY", "PresignApi", "add_lambda_proxy", "allow_api_gateway",
+    "build_presign_api", "create_function", "delete_function", "function_source",
+    "package_function", "presign_role_policy", "recent_log_lines", "request_upload_url",
+    "upload_presigned",
     "ConfigurationError", "FilePicker", "LocalAWSError", "S3ProxyApi", "Target", "UploadRefused",
     "UploadResult", "WorkbookError", "__version__", "add_method", "add_resource", "add_responses",
     "add_s3_integration", "build_s3_proxy_api", "choose_file", "clean_up", "connect",

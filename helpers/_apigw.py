@@ -72,6 +72,18 @@ def add_s3_integration(api_id: str, resource_id: str, *, apigw: Any, bucket: str
     return {"uri": uri, "request_parameters": mapping}
 
 
+def add_lambda_proxy(api_id: str, resource_id: str, *, apigw: Any, function_arn: str, region: str,
+                     http_method: str = "GET") -> dict[str, str]:
+    """Lambda proxy integration: the whole request goes to the function as its event, and the
+    function's answer ({statusCode, headers, body}) is the response. Lambda is always invoked
+    with POST, whatever the method's own HTTP method."""
+    uri = (f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
+           f"{function_arn}/invocations")
+    apigw.put_integration(restApiId=api_id, resourceId=resource_id, httpMethod=http_method,
+                          type="AWS_PROXY", integrationHttpMethod="POST", uri=uri)
+    return {"uri": uri}
+
+
 # Integration responses choose the client's status from S3's status code. The default (no
 # selectionPattern) catches everything else: with only a 200 default, S3's refusals would reach
 # the client as 200 with an XML error body.

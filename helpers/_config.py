@@ -31,12 +31,20 @@ class Target:
     region: str
     endpoint_url: str | None = None
     _session: Any = field(default=None, compare=False, repr=False)
+    _clients: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_local(self) -> bool:
         return self.name == "local"
 
     def client(self, service: str, *, region: str | None = None) -> Any:
+        """A boto3 client for ``service``, made once per service and region and then reused."""
+        key = (service, region or self.region)
+        if key not in self._clients:
+            self._clients[key] = self._new_client(service, region or self.region)
+        return self._clients[key]
+
+    def _new_client(self, service: str, region: str) -> Any:
         config = Config(
             signature_version="s3v4",
             s3={"addressing_style": "path"} if self.is_local else {},
@@ -46,7 +54,7 @@ class Target:
             response_checksum_validation="when_required",
             retries={"max_attempts": 3, "mode": "standard"},
         )
-        kwargs: dict[str, Any] = {"region_name": region or self.region, "config": config}
+        kwargs: dict[str, Any] = {"region_name": region, "config": config}
         if self.is_local:
             kwargs.update(endpoint_url=self.endpoint_url, **LOCAL_CREDENTIALS)
         session = self._session or boto3.session.Session()

@@ -34,12 +34,14 @@ def put_object_policy(bucket: str, key_prefix: str = "") -> dict[str, Any]:
 
 
 def create_service_role(name: str, *, service: str, policy: dict[str, Any], iam: Any,
-                        prefix: str, wait: float = 0.0) -> dict[str, str]:
+                        prefix: str, wait: float = 0.0,
+                        managed_policies: tuple[str, ...] = ()) -> dict[str, str]:
     """Create a role ``service`` may assume, with ``policy`` inline.
 
         create_service_role("s3wb-k3v9q2-apigw-s3", service="apigateway.amazonaws.com",
                             policy=put_object_policy(bucket), iam=iam, prefix="s3wb-k3v9q2")
 
+    ``managed_policies`` are attached too (e.g. AWSLambdaBasicExecutionRole, for logs).
     ``wait`` sleeps after creation: on real AWS a new role takes seconds to become assumable.
     """
     role = iam.create_role(
@@ -49,6 +51,8 @@ def create_service_role(name: str, *, service: str, policy: dict[str, Any], iam:
         Tags=tag_list(prefix),
     )["Role"]
     iam.put_role_policy(RoleName=name, PolicyName="least-privilege", PolicyDocument=json.dumps(policy))
+    for arn in managed_policies:
+        iam.attach_role_policy(RoleName=name, PolicyArn=arn)
     if wait:
         time.sleep(wait)
     return {"role_name": name, "role_arn": role["Arn"]}

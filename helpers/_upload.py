@@ -113,6 +113,30 @@ def upload_file(url: str, path: str | os.PathLike, *, method: str = "PUT",
                         reader.sent, seconds, url)
 
 
+def request_upload_url(grant_url: str, *, content_type: str,
+                       headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """Ask an option-2 API for a presigned PUT: ``GET {grant_url}?contentType=...``.
+
+    Returns the function's answer: ``url``, ``method``, ``key``, the ``headers`` the upload must
+    send, and ``expiresIn`` seconds.
+    """
+    try:
+        response = requests.get(grant_url, params={"contentType": content_type},
+                                headers=headers or {}, timeout=60)
+    except requests.ConnectionError as err:
+        raise WorkbookError(f"could not reach {grant_url}: {err.__class__.__name__}") from err
+    if response.status_code >= 400:
+        raise refusal(response)
+    return response.json()
+
+
+def upload_presigned(grant: dict[str, Any], path: str | os.PathLike, *, progress: bool = True,
+                     headers: dict[str, str] | None = None) -> UploadResult:
+    """PUT a file to a presigned URL, with exactly the headers the URL was signed for."""
+    return upload_file(grant["url"], path, method=grant.get("method", "PUT"),
+                       headers={**grant.get("headers", {}), **(headers or {})}, progress=progress)
+
+
 def sha256_file(path: str | os.PathLike) -> str:
     """SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()

@@ -115,6 +115,9 @@ LAMBDA_TRUST = {
 }
 
 
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
 def zip_code(files):
     """A deployment package from {path: source}."""
     import io
@@ -138,6 +141,8 @@ def make_function(aws, name):
         role = iam.create_role(RoleName=fname, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
         if policy:
             iam.put_role_policy(RoleName=fname, PolicyName="p", PolicyDocument=json.dumps(policy))
+        if kwargs.pop("logs", True):
+            iam.attach_role_policy(RoleName=fname, PolicyArn=BASIC_EXECUTION)
         files = source if isinstance(source, dict) else {"app.py": source}
         return aws("lambda").create_function(
             FunctionName=fname, Runtime=kwargs.pop("Runtime", "python3.12"), Role=role,

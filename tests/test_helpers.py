@@ -70,7 +70,8 @@ def test_clean_up_leaves_nothing_tagged_with_the_prefix(target, tmp_path):
     other = wb.unique_prefix()
     kept = wb.build_s3_proxy_api(target, other, require_api_key=False)
     counts = wb.clean_up(target, prefix)
-    assert counts == {"usage_plans": 1, "api_keys": 1, "rest_apis": 1, "roles": 1, "buckets": 1}
+    assert counts == {"usage_plans": 1, "api_keys": 1, "rest_apis": 1, "functions": 0,
+                      "log_groups": 0, "roles": 1, "buckets": 1}
     assert not any(wb.find_resources(target, prefix).values())
     assert wb.find_resources(target, other)["buckets"] == [kept.bucket]  # others untouched
     wb.clean_up(target, other)
@@ -119,3 +120,62 @@ def test_choose_file_prefers_the_parameter_then_the_picker_then_the_sample(tmp_p
     path = wb.choose_file(None, picker, fallback="sample")
     assert os.path.basename(path) == "cat.jpg" and open(path, "rb").read() == b"abc"
     assert wb.show_picker("x") is None and isinstance(wb.show_picker(None), wb.FilePicker)
+
+
+@pytest.fixture
+def presign(target):
+    prefix = wb.unique_prefix()
+    api = wb.build_presign_api(target, prefix)
+    yield api
+    wb.clean_up(target, prefix)
+
+
+def test_presigned_upload_of_a_file_over_10_mb_is_byte_exact(target, presign, tmp_path):
+    path = wb.make_sample_file(tmp_path / "video.mp4", 12 * 1024 * 1024 + 5, seed=4)
+    grant = wb.request_upload_url(presign.grant_url("video.mp4"), content_type="video/mp4")
+    assert grant["key"] == "uploads/video.mp4" and grant["method"] == "PUT"
+    assert grant["headers"] == {"Content-Type": "video/mp4"} and grant["expiresIn"] == 300
+    result = wb.upload_presigned(grant, path, progress=False)
+    assert result.status == 200 and result.bytes_sent == os.path.getsize(path)
+    s3 = target.client("s3")
+    assert wb.object_sha256(presign.bucket, "uploads/video.mp4", s3=s3) == wb.sha256_file(path)
+    assert s3.head_object(Bucket=presign.bucket, Key="uploads/video.mp4")["ContentType"] == "video/mp4"
+
+
+@pytest.mark.parametrize("name,query", [
+    ("..%2Fescape.txt", {}),
+    ("ok.txt", {"contentType": "not a type"}),
+    ("a" * 1020, {}),
+    ("bell%07.txt", {}),
+])
+def test_the_presign_function_refuses_bad_input_with_400(presign, name, query):
+    import requests
+    response = requests.get(f"{presign.invoke_url}/upload/{name}", params=query)
+    assert response.status_code == 400
+    assert response.json()["message"]
+
+
+def test_refused_presigned_uploads_raise_upload_refused_and_write_nothing(target, presign, tmp_path):
+    path = wb.make_sample_file(tmp_path / "a.bin", 1000)
+    grant = wb.request_upload_url(presign.grant_url("a.bin"), content_type="image/png")
+    with pytest.raises(wb.UploadRefused) as err:
+        wb.upload_presigned(grant, path, progress=False, headers={"Content-Type": "image/jpeg"})
+    assert (err.value.status, err.value.code) == (403, "SignatureDoesNotMatch")
+    assert wb.list_keys(presign.bucket, s3=target.client("s3")) == []
+
+
+def test_the_function_logs_each_grant(target, presign):
+    wb.request_upload_url(presign.grant_url("logged.txt"), content_type="text/plain")
+    lines = wb.recent_log_lines(presign.function_name, logs=target.client("logs"))
+    assert any('"presigned": "uploads/logged.txt"' in line for line in lines)
+    assert any(line.startswith("REPORT RequestId:") for line in lines)
+
+
+def test_package_function_holds_the_readable_source():
+    import io
+    import zipfile
+    data = wb.package_function("presign_upload")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.namelist() == ["presign_upload.py"]
+        assert archive.read("presign_upload.py").decode() == wb.function_source("presign_upload")
+    assert wb.package_function("presign_upload") == data  # reproducible

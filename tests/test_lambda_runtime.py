@@ -210,3 +210,11 @@ def test_prints_and_logging_reach_cloudwatch_logs(aws, make_function):
                      for e in logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])["events"])
     assert "printed line" in text and "logged line" in text and "[INFO]" in text
     assert "START RequestId:" in text and "REPORT RequestId:" in text
+
+
+def test_without_logs_permissions_on_its_role_a_function_s_logs_are_lost(aws, make_function):
+    fn = make_function("def handler(e, c):\n    print('lost line')\n", logs=False)
+    response, _ = invoke(aws, fn["FunctionName"], LogType="Tail")
+    assert "lost line" in base64.b64decode(response["LogResult"]).decode()  # the tail still shows it
+    groups = aws("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{fn['FunctionName']}")
+    assert groups["logGroups"] == []

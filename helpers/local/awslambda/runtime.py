@@ -272,11 +272,27 @@ class LambdaRuntime:
             report += f"\tInit Duration: {result.init_ms:.2f} ms"
         lines.append(report)
         result.logs = "\n".join(lines) + "\n"
+        if not self._may_log(spec, environment.log_stream):
+            return  # as on AWS: without logs permissions on its role, a function's logs are lost
         try:
             moto_bridge.put_log_lines(spec.account, spec.region, f"/aws/lambda/{spec.name}",
                                       environment.log_stream, lines)
         except Exception:  # logs never change an invocation's outcome
             pass
+
+    @staticmethod
+    def _may_log(spec: FunctionSpec, stream: str) -> bool:
+        """Lambda writes logs with the function's role: it needs logs:PutLogEvents (for example
+        from the AWSLambdaBasicExecutionRole managed policy)."""
+        from .. import iam_eval
+
+        role = moto_bridge.role_by_arn(spec.account, spec.role)
+        if role is None:
+            return False
+        arn = (f"arn:aws:logs:{spec.region}:{spec.account}:log-group:/aws/lambda/{spec.name}"
+               f":log-stream:{stream}")
+        return iam_eval.evaluate("logs:PutLogEvents", arn,
+                                 identity_policies=moto_bridge.role_identity_policies(role)).allowed
 
     def _reap(self) -> None:
         while True:

@@ -1,0 +1,95 @@
+"""Lambda steps: package a function from helpers/functions, create it, let API Gateway call it,
+read its logs."""
+from __future__ import annotations
+
+import importlib.util
+import io
+import time
+import zipfile
+from typing import Any
+
+from ._errors import ConfigurationError
+from ._names import tags
+
+BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def _source_path(module: str) -> str:
+    spec = importlib.util.find_spec(f"helpers.functions.{module}")
+    if spec is None or spec.origin is None:
+        raise ConfigurationError(f"no function source helpers/functions/{module}.py")
+    return spec.origin
+
+
+def function_source(module: str) -> str:
+    """The handler's source code, to read before deploying it."""
+    with open(_source_path(module)) as handle:
+        return handle.read()
+
+
+def package_function(module: str) -> bytes:
+    """A deployment package (zip) holding ``{module}.py`` at its root."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo(f"{module}.py", date_time=(2020, 1, 1, 0, 0, 0))
+        info.external_attr = 0o644 << 16
+        archive.writestr(info, function_source(module))
+    return buffer.getvalue()
+
+
+def create_function(name: str, *, module: str, role_arn: str, lam: Any, prefix: str,
+                    environment: dict[str, str] | None = None, timeout: int = 10,
+                    memory: int = 128, runtime: str = "python3.12") -> dict[str, str]:
+    """Create a Python function from ``helpers/functions/{module}.py`` (handler ``module.handler``).
+
+    On real AWS a role created seconds ago may not be assumable yet; creation is retried then.
+    """
+    for attempt in range(10):
+        try:
+            fn = lam.create_function(
+                FunctionName=name, Runtime=runtime, Role=role_arn, Handler=f"{module}.handler",
+                Code={"ZipFile": package_function(module)}, Timeout=timeout, MemorySize=memory,
+                Environment={"Variables": dict(environment or {})}, Tags=tags(prefix),
+                Description=f"s3-upload-workbook: {module}")
+            break
+        except lam.exceptions.InvalidParameterValueException as err:
+            if "cannot be assumed" not in str(err) or attempt == 9:
+                raise
+            time.sleep(3)
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    return {"function_name": fn["FunctionName"], "function_arn": fn["FunctionArn"]}
+
+
+def allow_api_gateway(function_name: str, *, api_id: str, region: str, account: str, lam: Any,
+                      method: str = "*", path: str = "*") -> dict[str, str]:
+    """Let API Gateway invoke the function, for this API only (a resource policy statement)."""
+    source_arn = f"arn:aws:execute-api:{region}:{account}:{api_id}/*/{method}/{path}"
+    lam.add_permission(FunctionName=function_name, StatementId=f"apigateway-{api_id}",
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                       SourceArn=source_arn)
+    return {"source_arn": source_arn}
+
+
+def recent_log_lines(function_name: str, *, logs: Any, limit: int = 20) -> list[str]:
+    """The last lines the function wrote to CloudWatch Logs (newest stream last)."""
+    group = f"/aws/lambda/{function_name}"
+    try:
+        streams = logs.describe_log_streams(logGroupName=group, orderBy="LastEventTime",
+                                            descending=True, limit=5)["logStreams"]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    lines: list[str] = []
+    for stream in reversed(streams):
+        events = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"],
+                                     startFromHead=True)["events"]
+        lines += [e["message"].rstrip("\n") for e in events]
+    return lines[-limit:]
+
+
+def delete_function(name: str, *, lam: Any) -> bool:
+    """Delete a function and all its versions; False if it was already gone."""
+    try:
+        lam.delete_function(FunctionName=name)
+    except lam.exceptions.ResourceNotFoundException:
+        return False
+    return True
