@@ -48,3 +48,20 @@ def test_notebook_01_uploads_the_given_file_and_cleans_up(fresh_aws, tmp_path):
     target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
     assert not any(wb.find_resources(target, prefix).values())
     assert not [b for b in target.client("s3").list_buckets()["Buckets"] if b["Name"].startswith(prefix)]
+
+
+def test_notebook_02_uploads_through_a_presigned_url_and_cleans_up(fresh_aws, tmp_path):
+    path = wb.make_sample_file(tmp_path / "clip.mp4", 11 * 1024 * 1024 + 3, seed=5)
+    prefix = "nb02-" + os.urandom(3).hex()
+    text = run("02_presigned_urls.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
+               name_prefix=prefix, upload_path=str(path))
+    assert "clip.mp4: 11,534,339 bytes, video/mp4" in text
+    assert "200 11,534,339 bytes sent" in text
+    assert "identical: True" in text and "stored content type: video/mp4" in text
+    assert "403 SignatureDoesNotMatch" in text
+    assert "403 AccessDenied Request has expired" in text
+    assert "is not authorized to perform: s3:PutObject" in text
+    assert "in bucket: True" not in text
+    assert "left behind: {}" in text
+    target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
+    assert not any(wb.find_resources(target, prefix).values())

@@ -12,7 +12,7 @@ cells = [
     md("""
     # 01 · Upload through API Gateway as a direct S3 proxy
 
-    **01 Direct S3 proxy** · 02 Presigned URLs (next)
+    **01 Direct S3 proxy** · [02 Presigned URLs →](02_presigned_urls.ipynb)
 
     ## Overview
     The simplest way to let end users upload files through *your* API: a REST API in Amazon API
@@ -256,10 +256,10 @@ cells = [
     """),
     md("""
     ## Next steps
-    10 MB is the ceiling here. Option 2, presigned URLs, lifts it to 5 GB:
+    10 MB is the ceiling here. [02 Presigned URLs](02_presigned_urls.ipynb) lifts it to 5 GB:
     the API hands out a short-lived URL and the client sends the file straight to S3.
 
-    **01 Direct S3 proxy** · 02 Presigned URLs (next)
+    **01 Direct S3 proxy** · [02 Presigned URLs →](02_presigned_urls.ipynb)
     """),
 ]
 
