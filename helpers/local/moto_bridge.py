@@ -242,6 +242,13 @@ def bucket_policy(bucket_name: str) -> str | None:
     return policy.decode() if isinstance(policy, bytes) else policy
 
 
+def multipart_upload_exists(bucket_name: str, upload_id: str) -> bool:
+    from moto.s3.models import s3_backends
+
+    bucket = s3_backends[ACCOUNT_ID]["global"].buckets.get(bucket_name)
+    return bucket is not None and upload_id in bucket.multiparts
+
+
 # --- CloudWatch Logs -------------------------------------------------------------------------
 
 def put_log_lines(account_id: str, region: str, group: str, stream: str, lines: list[str]) -> None:

@@ -5,7 +5,7 @@
     POST /2015-03-31/functions/{f}/invocations -> Lambda runtime (worker processes)
     /_aws/health                          -> who is listening here
     /moto-api/reset                       -> moto's reset, plus the extension stores
-    S3 requests                           -> authentication and policies (s3auth, s3) -> moto's S3
+    S3 requests                           -> authentication and policies (s3/) -> moto's S3
     anything else                         -> moto (control plane)
 """
 from __future__ import annotations

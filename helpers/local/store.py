@@ -31,12 +31,64 @@ class ApiGatewayStore:
             self._deployments.clear()
 
 
+class S3Store:
+    """Checksums (moto keeps none) of objects, multipart uploads and their parts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._objects: dict[tuple[str, str], tuple[str, str, str]] = {}
+        self._uploads: dict[str, dict[str, Any]] = {}
+        self._parts: dict[tuple[str, int], str] = {}
+
+    def set_checksum(self, bucket: str, key: str, algorithm: str, value: str, kind: str) -> None:
+        with self._lock:
+            self._objects[(bucket, key)] = (algorithm, value, kind)
+
+    def checksum(self, bucket: str, key: str) -> tuple[str, str, str] | None:
+        with self._lock:
+            return self._objects.get((bucket, key))
+
+    def forget_object(self, bucket: str, key: str) -> None:
+        with self._lock:
+            self._objects.pop((bucket, key), None)
+
+    def start_upload(self, upload_id: str, bucket: str, key: str, algorithm: str | None) -> None:
+        with self._lock:
+            self._uploads[upload_id] = {"bucket": bucket, "key": key, "algorithm": algorithm}
+
+    def upload(self, upload_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._uploads.get(upload_id)
+
+    def set_part_checksum(self, upload_id: str, number: int, value: str) -> None:
+        with self._lock:
+            self._parts[(upload_id, number)] = value
+
+    def part_checksum(self, upload_id: str, number: int) -> str | None:
+        with self._lock:
+            return self._parts.get((upload_id, number))
+
+    def forget_upload(self, upload_id: str) -> None:
+        with self._lock:
+            self._uploads.pop(upload_id, None)
+            for part in [p for p in self._parts if p[0] == upload_id]:
+                del self._parts[part]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._objects.clear()
+            self._uploads.clear()
+            self._parts.clear()
+
+
 class Stores:
     def __init__(self) -> None:
         self.apigateway = ApiGatewayStore()
+        self.s3 = S3Store()
 
     def reset(self) -> None:
         self.apigateway.reset()
+        self.s3.reset()
 
 
 stores = Stores()

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 from .. import iam_eval, moto_bridge
-from ..s3auth import Caller
+from ..s3 import Caller
 from .exceptions import configuration_error
 
 APIGATEWAY_SERVICE = "apigateway.amazonaws.com"

@@ -19,10 +19,11 @@ from urllib.parse import parse_qsl, quote, unquote
 from xml.sax.saxutils import escape
 
 from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wsgi import get_input_stream
 
-from . import iam_eval, moto_bridge
-from .s3auth import Caller, S3AuthError, authenticate
+from .. import iam_eval, moto_bridge
+from .auth import Caller, S3AuthError, authenticate
 
 
 @dataclass
@@ -113,7 +114,10 @@ class S3Front:
     """Authorizes data-plane calls to S3, then runs them against moto's S3 in-process."""
 
     def __init__(self, moto_app: Any) -> None:
+        from .integrity import Integrity
+
         self._moto_app = moto_app
+        self.integrity = Integrity(moto_bridge.multipart_upload_exists)
 
     def authorize(self, caller: Caller, method: str, path: str, query: dict[str, str]) -> S3Response | None:
         bucket, key = split_path(path)
@@ -184,21 +188,31 @@ class S3Front:
         try:
             caller = authenticate(environ)
         except S3AuthError as err:
-            return self._refuse(environ, start_response,
-                                error_response(err.status, err.code, err.message, **err.extra))
+            return refuse(environ, start_response,
+                          error_response(err.status, err.code, err.message, **err.extra))
         path = environ.get("PATH_INFO", "/")
         query = {k: v for k, v in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)}
+        bucket, key = split_path(path)
+        if environ["REQUEST_METHOD"] == "POST" and bucket and not key and \
+                environ.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
+            from .post import PostUploads
+
+            return PostUploads(self).handle(environ, start_response, s3_app, bucket)
         refused = self.authorize(caller, environ["REQUEST_METHOD"], path, query)
         if refused is not None:
-            return self._refuse(environ, start_response, refused)
-        return s3_app(environ, start_response)
+            return refuse(environ, start_response, refused)
+        return self.integrity.serve(environ, start_response, s3_app, bucket, key, query)
 
-    @staticmethod
-    def _refuse(environ: dict[str, Any], start_response: Any, response: S3Response) -> list[bytes]:
-        # Read what the client still sends so that it receives the refusal, not a reset.
+
+def refuse(environ: dict[str, Any], start_response: Any, response: S3Response) -> list[bytes]:
+    """Send an S3 error, after reading what the client still sends (so it gets the answer,
+    not a connection reset)."""
+    try:
         stream = get_input_stream(environ)
         while stream.read(1024 * 1024):
             pass
-        headers = {**response.headers, "Content-Length": str(len(response.body))}
-        start_response(f"{response.status} Error", list(headers.items()))
-        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [response.body]
+    except (ClientDisconnected, OSError):  # the body was read already, or the client left
+        pass
+    headers = {**response.headers, "Content-Length": str(len(response.body))}
+    start_response(f"{response.status} Error", list(headers.items()))
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [response.body]

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
 
-from . import iam_eval, moto_bridge
+from .. import iam_eval, moto_bridge
 
 ROOT_KEYS = {"test": "test"}
 MAX_EXPIRES = 7 * 24 * 3600  # SigV4 presigned URLs live at most seven days

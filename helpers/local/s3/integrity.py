@@ -1,0 +1,292 @@
+"""Upload integrity in front of moto's S3: checksums and the multipart rules moto misses.
+
+Supported:
+- ``x-amz-checksum-sha256|sha1|crc32`` on PutObject and UploadPart: verified over the body
+  before anything is stored (``400 BadDigest`` otherwise); kept and returned by GetObject and
+  HeadObject with ``x-amz-checksum-mode: ENABLED``, and by UploadPart and
+  CompleteMultipartUpload; multipart objects get S3's composite checksum (``...-N``);
+- multipart: ``NoSuchUpload`` for unknown upload ids on UploadPart and Complete (moto answers
+  500), part numbers 1 to 10,000 (``InvalidArgument``), ``InvalidPartOrder``, part checksums
+  in the Complete request checked against the uploaded parts (``InvalidPart``).
+Checksum and multipart rules: https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+and https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html.
+
+Limitations: CRC32C and CRC64NVME values are kept but not verified; checksums sent as
+aws-chunked trailers (boto3's default) are accepted unverified.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import tempfile
+import zlib
+from typing import Any, Callable
+from xml.etree import ElementTree
+
+from werkzeug.wsgi import get_input_stream
+
+from ..store import stores
+from .front import S3Response, error_response, refuse
+
+CHECKSUM_HEADERS = ("sha256", "sha1", "crc32", "crc32c", "crc64nvme")
+SPOOL_MEMORY = 8 * 1024 * 1024
+
+
+class _Crc32:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: bytes) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def digest(self) -> bytes:
+        return self.value.to_bytes(4, "big")
+
+
+_HASHERS: dict[str, Callable[[], Any]] = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "crc32": _Crc32}
+
+
+def _call(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Run moto's S3 app and keep its whole answer (only for small XML responses)."""
+    captured: dict[str, Any] = {}
+
+    def start(status: str, headers: list, exc_info: Any = None) -> None:
+        captured["status"], captured["headers"] = status, list(headers)
+    chunks = app(environ, start)
+    try:
+        body = b"".join(chunks)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
+    return captured["status"], captured["headers"], body
+
+
+def _send(start_response: Callable, status: str, headers: list[tuple[str, str]], body: bytes,
+          extra: dict[str, str] | None = None) -> list[bytes]:
+    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    headers += list((extra or {}).items()) + [("Content-Length", str(len(body)))]
+    start_response(status, headers)
+    return [body]
+
+
+def _claimed_checksums(environ: dict[str, Any]) -> dict[str, str]:
+    return {alg: environ[f"HTTP_X_AMZ_CHECKSUM_{alg.upper()}"] for alg in CHECKSUM_HEADERS
+            if environ.get(f"HTTP_X_AMZ_CHECKSUM_{alg.upper()}")}
+
+
+def _spool(environ: dict[str, Any], algorithms: set[str]) -> dict[str, str]:
+    """Read the body into a spooled file (memory up to 8 MiB, disk beyond), hashing as it comes;
+    moto then reads the spool. Returns base64 digests for ``algorithms``."""
+    hashers = {alg: _HASHERS[alg]() for alg in algorithms if alg in _HASHERS}
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+    stream = get_input_stream(environ)
+    size = 0
+    for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+        spool.write(chunk)
+        size += len(chunk)
+        for hasher in hashers.values():
+            hasher.update(chunk)
+    spool.seek(0)
+    environ["wsgi.input"] = spool
+    environ["CONTENT_LENGTH"] = str(size)
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    environ["wsgi.input_terminated"] = False
+    return {alg: base64.b64encode(h.digest()).decode() for alg, h in hashers.items()}
+
+
+def _aws_chunked(environ: dict[str, Any]) -> bool:
+    return "aws-chunked" in environ.get("HTTP_CONTENT_ENCODING", "") or \
+        environ.get("HTTP_X_AMZ_CONTENT_SHA256", "").startswith("STREAMING-")
+
+
+def _bad_checksum(claimed: dict[str, str], computed: dict[str, str]) -> S3Response | None:
+    for alg, value in claimed.items():
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except ValueError:
+            raw = b""
+        expected_len = {"sha256": 32, "sha1": 20, "crc32": 4, "crc32c": 4, "crc64nvme": 8}[alg]
+        if len(raw) != expected_len:
+            return error_response(400, "InvalidRequest", f"Value for x-amz-checksum-{alg} header is invalid.")
+        if alg in computed and computed[alg] != value:
+            return error_response(400, "BadDigest",
+                                  f"The {alg.upper()} you specified did not match the calculated checksum.")
+    return None
+
+
+def _no_such_upload(upload_id: str) -> S3Response:
+    return error_response(404, "NoSuchUpload",
+                          "The specified upload does not exist. The upload ID may be invalid, or the "
+                          "upload may have been aborted or completed.", UploadId=upload_id)
+
+
+class Integrity:
+    """Wraps moto's S3 app for object writes, multipart uploads and checksum reads."""
+
+    def __init__(self, upload_exists: Callable[[str, str], bool]) -> None:
+        self._upload_exists = upload_exists
+
+    def serve(self, environ: dict[str, Any], start_response: Callable, app: Any,
+              bucket: str, key: str | None, query: dict[str, str]) -> Any:
+        method = environ["REQUEST_METHOD"]
+        if not key:
+            return app(environ, start_response)
+        if method == "PUT" and "uploadId" in query and "partNumber" in query:
+            if environ.get("HTTP_X_AMZ_COPY_SOURCE"):
+                return app(environ, start_response)
+            return self.upload_part(environ, start_response, app, bucket, query)
+        if method == "POST" and "uploadId" in query:
+            return self.complete(environ, start_response, app, bucket, key, query["uploadId"])
+        if method == "POST" and "uploads" in query:
+            return self.create(environ, start_response, app, bucket, key)
+        if method == "DELETE" and "uploadId" in query:
+            stores.s3.forget_upload(query["uploadId"])
+            return app(environ, start_response)
+        if method == "PUT" and not query and not environ.get("HTTP_X_AMZ_COPY_SOURCE"):
+            return self.put_object(environ, start_response, app, bucket, key)
+        if method == "DELETE" and not query:
+            stores.s3.forget_object(bucket, key)
+            return app(environ, start_response)
+        if method in ("GET", "HEAD") and environ.get("HTTP_X_AMZ_CHECKSUM_MODE", "").upper() == "ENABLED":
+            return self._with_checksum(environ, start_response, app, bucket, key)
+        return app(environ, start_response)
+
+    # --- single PUT -------------------------------------------------------------------------
+
+    def put_object(self, environ: dict[str, Any], start_response: Callable, app: Any,
+                   bucket: str, key: str) -> Any:
+        claimed = _claimed_checksums(environ)
+        if not claimed or _aws_chunked(environ):
+            status, headers, body = _call(app, environ)
+            if status.startswith("200"):
+                stores.s3.forget_object(bucket, key)
+            return _send(start_response, status, headers, body)
+        computed = _spool(environ, set(claimed))
+        refused = _bad_checksum(claimed, computed)
+        if refused is not None:
+            return _send(start_response, f"{refused.status} Error", list(refused.headers.items()), refused.body)
+        status, headers, body = _call(app, environ)
+        extra = {}
+        if status.startswith("200"):
+            alg, value = next(iter(claimed.items()))
+            stores.s3.set_checksum(bucket, key, alg, value, "FULL_OBJECT")
+            extra = {f"x-amz-checksum-{alg}": value, "x-amz-checksum-type": "FULL_OBJECT"}
+        return _send(start_response, status, headers, body, extra)
+
+    # --- multipart --------------------------------------------------------------------------
+
+    def create(self, environ: dict[str, Any], start_response: Callable, app: Any, bucket: str, key: str) -> Any:
+        algorithm = environ.get("HTTP_X_AMZ_CHECKSUM_ALGORITHM", "").lower() or None
+        status, headers, body = _call(app, environ)
+        extra = {}
+        match = re.search(rb"<UploadId>([^<]+)</UploadId>", body)
+        if status.startswith("200") and match:
+            stores.s3.start_upload(match.group(1).decode(), bucket, key, algorithm)
+            if algorithm:
+                extra = {"x-amz-checksum-algorithm": algorithm.upper()}
+        return _send(start_response, status, headers, body, extra)
+
+    def upload_part(self, environ: dict[str, Any], start_response: Callable, app: Any,
+                    bucket: str, query: dict[str, str]) -> Any:
+        upload_id = query["uploadId"]
+        number = query.get("partNumber", "")
+        if not number.isdigit() or not 1 <= int(number) <= 10000:
+            return refuse(environ, start_response, error_response(
+                400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive",
+                ArgumentName="partNumber", ArgumentValue=number))
+        if not self._upload_exists(bucket, upload_id):
+            return refuse(environ, start_response, _no_such_upload(upload_id))
+        claimed = _claimed_checksums(environ)
+        upload = stores.s3.upload(upload_id)
+        wanted = set(claimed) | ({upload["algorithm"]} if upload and upload["algorithm"] else set())
+        if _aws_chunked(environ):
+            return app(environ, start_response)
+        computed = _spool(environ, wanted)
+        refused = _bad_checksum(claimed, computed)
+        if refused is not None:
+            return _send(start_response, f"{refused.status} Error", list(refused.headers.items()), refused.body)
+        status, headers, body = _call(app, environ)
+        extra = {}
+        if status.startswith("200") and upload and upload["algorithm"] in computed:
+            value = computed[upload["algorithm"]]
+            stores.s3.set_part_checksum(upload_id, int(number), value)
+            extra = {f"x-amz-checksum-{upload['algorithm']}": value}
+        return _send(start_response, status, headers, body, extra)
+
+    def complete(self, environ: dict[str, Any], start_response: Callable, app: Any,
+                 bucket: str, key: str, upload_id: str) -> Any:
+        if not self._upload_exists(bucket, upload_id):
+            return refuse(environ, start_response, _no_such_upload(upload_id))
+        _spool(environ, set())
+        document = environ["wsgi.input"].read()
+        environ["wsgi.input"].seek(0)
+        try:
+            parts = _parts(document)
+        except ElementTree.ParseError:
+            return _send(start_response, "400 Bad Request", [],
+                         error_response(400, "MalformedXML", "The XML you provided was not well-formed "
+                                        "or did not validate against our published schema.").body,
+                         {"Content-Type": "application/xml"})
+        numbers = [number for number, _ in parts]
+        if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
+            refused = error_response(400, "InvalidPartOrder", "The list of parts was not in ascending "
+                                     "order. Parts must be ordered by part number.", UploadId=upload_id)
+            return _send(start_response, "400 Bad Request", list(refused.headers.items()), refused.body)
+        upload = stores.s3.upload(upload_id)
+        algorithm = upload["algorithm"] if upload else None
+        stored = {n: stores.s3.part_checksum(upload_id, n) for n in numbers}
+        for number, claimed in parts:
+            if claimed.get(algorithm or "") and stored.get(number) and claimed[algorithm] != stored[number]:
+                refused = error_response(
+                    400, "InvalidPart", "One or more of the specified parts could not be found. The part "
+                    "might not have been uploaded, or the specified entity tag might not have matched "
+                    "the part's entity tag.", UploadId=upload_id, PartNumber=str(number))
+                return _send(start_response, "400 Bad Request", list(refused.headers.items()), refused.body)
+        status, headers, body = _call(app, environ)
+        extra: dict[str, str] = {}
+        if status.startswith("200"):
+            stores.s3.forget_object(bucket, key)
+            if algorithm and numbers and all(stored.get(n) for n in numbers):
+                combined = hashlib.new(algorithm) if algorithm in ("sha256", "sha1") else None
+                if combined is not None:
+                    for n in numbers:
+                        combined.update(base64.b64decode(stored[n]))
+                    value = base64.b64encode(combined.digest()).decode() + f"-{len(numbers)}"
+                    stores.s3.set_checksum(bucket, key, algorithm, value, "COMPOSITE")
+                    tag = f"Checksum{algorithm.upper()}".encode()
+                    body = body.replace(b"</CompleteMultipartUploadResult>",
+                                        b"<" + tag + b">" + value.encode() + b"</" + tag + b">"
+                                        b"<ChecksumType>COMPOSITE</ChecksumType>"
+                                        b"</CompleteMultipartUploadResult>")
+            stores.s3.forget_upload(upload_id)
+        return _send(start_response, status, headers, body, extra)
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def _with_checksum(self, environ: dict[str, Any], start_response: Callable, app: Any,
+                       bucket: str, key: str) -> Any:
+        checksum = stores.s3.checksum(bucket, key)
+
+        def start(status: str, headers: list, exc_info: Any = None) -> Any:
+            if checksum and status.startswith(("200", "206")):
+                alg, value, kind = checksum
+                headers = [(k, v) for k, v in headers if not k.lower().startswith("x-amz-checksum-")]
+                headers = headers + [(f"x-amz-checksum-{alg}", value), ("x-amz-checksum-type", kind)]
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+        return app(environ, start)
+
+
+def _parts(document: bytes) -> list[tuple[int, dict[str, str]]]:
+    """(part number, {algorithm: checksum}) for each Part of a CompleteMultipartUpload body."""
+    root = ElementTree.fromstring(document)
+    parts = []
+    for element in root.iter():
+        if element.tag.split("}")[-1] != "Part":
+            continue
+        fields = {child.tag.split("}")[-1]: (child.text or "").strip() for child in element}
+        number = int(fields.get("PartNumber", "0") or 0)
+        checksums = {name[len("Checksum"):].lower(): value for name, value in fields.items()
+                     if name.startswith("Checksum") and name != "ChecksumType"}
+        parts.append((number, checksums))
+    return parts
