@@ -33,6 +33,22 @@ from ._lambda import (
     package_function,
     recent_log_lines,
 )
+from ._multipart import (
+    MultipartApi,
+    MultipartState,
+    abort_incomplete_uploads_rule,
+    abort_multipart,
+    build_multipart_api,
+    complete_multipart,
+    composite_sha256,
+    multipart_role_policy,
+    multipart_upload,
+    post_file,
+    request_post_form,
+    start_multipart,
+    upload_parts,
+    uploaded_parts,
+)
 from ._presign import PresignApi, build_presign_api, presign_role_policy
 from ._cleanup import clean_up, delete_resources, find_resources
 from ._config import Target, connect, local_endpoint
@@ -51,6 +67,9 @@ from ._upload import (
 from ._widgets import FilePicker, choose_file, show_picker
 
 __all__ = [
+    "MultipartApi", "MultipartState", "abort_incomplete_uploads_rule", "abort_multipart",
+    "build_multipart_api", "complete_multipart", "composite_sha256", "multipart_role_policy", "multipart_upload",
+    "post_file", "request_post_form", "start_multipart", "upload_parts", "uploaded_parts",
     "BASIC_EXECUTION_POLICY", "PresignApi", "add_lambda_proxy", "allow_api_gateway",
     "build_presign_api", "create_function", "delete_function", "function_source",
     "package_function", "presign_role_policy", "recent_log_lines", "request_upload_url",

@@ -148,6 +148,8 @@ class Integrity:
         if method == "DELETE" and not query:
             stores.s3.forget_object(bucket, key)
             return app(environ, start_response)
+        if method == "GET" and "uploadId" in query:
+            return self.list_parts(environ, start_response, app, query["uploadId"])
         if method in ("GET", "HEAD") and environ.get("HTTP_X_AMZ_CHECKSUM_MODE", "").upper() == "ENABLED":
             return self._with_checksum(environ, start_response, app, bucket, key)
         return app(environ, start_response)
@@ -261,6 +263,20 @@ class Integrity:
                                         b"</CompleteMultipartUploadResult>")
             stores.s3.forget_upload(upload_id)
         return _send(start_response, status, headers, body, extra)
+
+    def list_parts(self, environ: dict[str, Any], start_response: Callable, app: Any, upload_id: str) -> Any:
+        """ListParts with each part's checksum (what a resuming client sends back on Complete)."""
+        status, headers, body = _call(app, environ)
+        upload = stores.s3.upload(upload_id)
+        if status.startswith("200") and upload and upload["algorithm"]:
+            tag = f"Checksum{upload['algorithm'].upper()}"
+
+            def add(match: re.Match) -> bytes:
+                value = stores.s3.part_checksum(upload_id, int(match.group(1)))
+                extra = f"<{tag}>{value}</{tag}>".encode() if value else b""
+                return match.group(0) + extra
+            body = re.sub(rb"<PartNumber>(\d+)</PartNumber>", add, body)
+        return _send(start_response, status, headers, body)
 
     # --- reads ------------------------------------------------------------------------------
 
