@@ -191,8 +191,14 @@ def upload_parts(api_url: str, state: MultipartState, *, threads: int = 4, retri
             except (requests.ConnectionError, requests.Timeout, WorkbookError) as err:
                 permanent = isinstance(err, UploadRefused) and err.status < 500 and \
                     err.code not in ("AccessDenied", "RequestTimeout", "SlowDown")
-                if permanent or attempt == retries:
+                if permanent:
                     raise
+                if attempt == retries:
+                    if isinstance(err, WorkbookError):
+                        raise
+                    raise WorkbookError(
+                        f"part {number} failed {retries + 1} times ({err.__class__.__name__}); the "
+                        "parts already sent stay: resume with upload_parts, or abort_multipart") from err
                 time.sleep(min(8.0, 0.25 * 2 ** attempt))
         raise AssertionError("unreachable")
 
