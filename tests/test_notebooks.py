@@ -65,3 +65,22 @@ def test_notebook_02_uploads_through_a_presigned_url_and_cleans_up(fresh_aws, tm
     assert "left behind: {}" in text
     target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
     assert not any(wb.find_resources(target, prefix).values())
+
+
+def test_notebook_03_uploads_in_parts_resumes_aborts_and_cleans_up(fresh_aws, tmp_path):
+    path = wb.make_sample_file(tmp_path / "archive.tar", 16 * 1024 * 1024 + 1, seed=6)
+    prefix = "nb03-" + os.urandom(3).hex()
+    text = run("03_multipart_uploads.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
+               name_prefix=prefix, upload_path=str(path), threads=2)
+    assert "parts: 4 of 5,242,880 bytes" in text
+    assert "sent before the interruption: [1, 2]" in text
+    assert "S3 already has parts: [1, 2]" in text and "sent after resuming: [3, 4]" in text
+    checksums = [line.split()[-1] for line in text.splitlines() if line.startswith("checksum ")]
+    assert len(checksums) == 2 and checksums[0] == checksums[1] and checksums[0].endswith("-4")
+    assert "identical file: True" in text
+    assert "in progress after abort:  False" in text
+    assert "400 True" in text and "parts stored: []" in text
+    assert "400 EntityTooLarge" in text and "too-big.bin stored: False" in text
+    assert "left behind: {}" in text
+    target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
+    assert not any(wb.find_resources(target, prefix).values())

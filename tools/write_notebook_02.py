@@ -7,7 +7,7 @@ from nbbuild import code, md, write  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAV = ("[← 01 Direct S3 proxy](01_api_gateway_s3_proxy.ipynb) · **02 Presigned URLs** · "
-       "03 Multipart uploads (next)")
+       "[03 Multipart uploads →](03_multipart_uploads.ipynb)")
 
 cells = [
     md(f"""
@@ -292,7 +292,7 @@ cells = [
     md(f"""
     ## Next steps
     5 GB is the ceiling of a single PUT. Multipart upload with presigned part URLs goes to 5 TB,
-    in parallel and resumable (notebook 03).
+    in parallel and resumable ([notebook 03](03_multipart_uploads.ipynb)).
 
     {NAV}
     """),
