@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup lab test aws outputs clean
+.PHONY: setup lab test aws outputs bench clean
 
 setup: $(STAMP)
 
@@ -33,3 +33,7 @@ outputs: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Figures, not tests: 1 GiB through presigned multipart, with throughput and peak memory.
+bench: setup
+	$(BIN)/python -m benchmarks.multipart $(ARGS)
