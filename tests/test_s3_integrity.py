@@ -255,3 +255,16 @@ def test_anonymous_post_to_a_private_bucket_is_refused(endpoint, s3):
     response = requests.post(f"{endpoint}/{s3.bucket}", data={"key": "anon.txt"}, files={"file": ("a", b"x")})
     assert (response.status_code, xml(response, "Code")) == (403, "AccessDenied")
     assert objects(s3) == []
+
+
+def test_a_checksum_signed_into_a_presigned_put_is_verified_CHECKSUM(endpoint, s3):
+    signer = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+                          aws_secret_access_key="test", config=Config(signature_version="s3v4"))
+    data = b"photo bytes" * 1000
+    url = signer.generate_presigned_url("put_object", Params={
+        "Bucket": s3.bucket, "Key": "signed.bin", "ChecksumSHA256": sha(data)})
+    changed = requests.put(url, data=data[:-1] + b"!", headers={"x-amz-checksum-sha256": sha(data)})
+    assert changed.status_code == 400 and "<Code>BadDigest</Code>" in changed.text
+    assert objects(s3) == []
+    assert requests.put(url, data=data, headers={"x-amz-checksum-sha256": sha(data)}).status_code == 200
+    assert s3.head_object(Bucket=s3.bucket, Key="signed.bin", ChecksumMode="ENABLED")["ChecksumSHA256"] == sha(data)
