@@ -201,7 +201,11 @@ class S3Front:
         refused = self.authorize(caller, environ["REQUEST_METHOD"], path, query)
         if refused is not None:
             return refuse(environ, start_response, refused)
-        return self.integrity.serve(environ, start_response, s3_app, bucket, key, query)
+        # Presigned URLs carry their signature in the query: it says nothing about the operation.
+        operation_query = {k: v for k, v in query.items()
+                           if not k.lower().startswith("x-amz-")
+                           and k not in ("AWSAccessKeyId", "Signature", "Expires")}
+        return self.integrity.serve(environ, start_response, s3_app, bucket, key, operation_query)
 
 
 def refuse(environ: dict[str, Any], start_response: Any, response: S3Response) -> list[bytes]:
