@@ -11,6 +11,9 @@ Patches applied by :func:`install` (each fixes something moto gets wrong or drop
   would silently yield nothing.
 - Lambda roles: CreateFunction fails, as on AWS, when the role's trust policy does not let
   lambda.amazonaws.com assume it (moto only checks that the role exists).
+- CloudFront: moto drops Lambda@Edge and function associations, S3OriginConfig (the origin
+  access identity) and OriginAccessControlId from distribution configs, accepts any If-Match
+  and deletes enabled distributions; AWS keeps the config whole and refuses those.
 - deployments: moto's Deployment is only an id, so the data plane could not honour AWS's rule
   that a stage serves the API as it was when deployed. A snapshot is taken into the extension
   store at CreateDeployment.
@@ -143,6 +146,7 @@ def install() -> None:
 
     apigw_models.APIGatewayBackend.put_integration = put_integration
     _install_lambda_patches()
+    _install_cloudfront_patches()
 
 
 def _validate_request_mapping(mapping: dict[str, str], declared: dict[str, Any]) -> None:
@@ -361,3 +365,110 @@ def find_credentials(access_key_id: str) -> dict[str, Any] | None:
                         "expiration": None, "active": key.status == "Active",
                     }
     return None
+
+
+# --- CloudFront ----------------------------------------------------------------------------------
+
+def cloudfront_distributions() -> list[Any]:
+    from moto.cloudfront.models import cloudfront_backends
+
+    return list(cloudfront_backends[ACCOUNT_ID]["global"].distributions.values())
+
+
+def oai_in_use(identity_id: str) -> bool:
+    """Whether any distribution's S3 origin uses the origin access identity."""
+    for dist in cloudfront_distributions():
+        for origin in dist.distribution_config.Origins["Items"]:
+            config = getattr(origin, "s3_origin_config", None) or {}
+            if config.get("OriginAccessIdentity", "").endswith("/" + identity_id):
+                return True
+    return False
+
+
+def _install_cloudfront_patches() -> None:
+    """Keep distribution configs whole, enforce ETag/If-Match and the delete rule, and check
+    Lambda@Edge associations (cloudfront/edge_rules.py) on create and update."""
+    from moto.cloudfront import models as cf
+
+    from .cloudfront.edge_rules import check_associations
+
+    original_origin = cf.Origin.__init__
+
+    def origin_init(self, origin):  # type: ignore[no-untyped-def]
+        original_origin(self, origin)
+        # moto drops both; the serializer emits them under these attribute names.
+        self.s3_origin_config = origin.get("S3OriginConfig")
+        self.origin_access_control_id = origin.get("OriginAccessControlId", "")
+
+    cf.Origin.__init__ = origin_init
+
+    original_behaviour = cf.DefaultCacheBehaviour.__init__
+
+    def behaviour_init(self, config):  # type: ignore[no-untyped-def]
+        original_behaviour(self, config)
+        for name, attribute in (("LambdaFunctionAssociations", "lambda_function_associations"),
+                                ("FunctionAssociations", "function_associations")):
+            items = (config.get(name) or {}).get("Items") or []
+            setattr(self, attribute, {"Quantity": len(items), "Items": items} if items else {"Quantity": 0})
+
+    cf.DefaultCacheBehaviour.__init__ = behaviour_init
+
+    def associations(config: dict) -> list[tuple[str, dict]]:
+        behaviours = [config.get("DefaultCacheBehavior") or {}]
+        behaviours += (config.get("CacheBehaviors") or {}).get("Items") or []
+        return [(b.get("PathPattern", "*"), item) for b in behaviours if isinstance(b, dict)
+                for item in (b.get("LambdaFunctionAssociations") or {}).get("Items") or []]
+
+    original_create = cf.CloudFrontBackend.create_distribution_with_tags
+
+    def create(self, distribution_config, tags):  # type: ignore[no-untyped-def]
+        check_associations(associations(distribution_config))
+        return original_create(self, distribution_config, tags)
+
+    cf.CloudFrontBackend.create_distribution_with_tags = create
+
+    original_update = cf.CloudFrontBackend.update_distribution
+
+    def update(self, dist_config, _id, if_match):  # type: ignore[no-untyped-def]
+        from moto.cloudfront.exceptions import InvalidIfMatchVersion
+
+        dist = self.distributions.get(_id)
+        if dist is not None and if_match and if_match != dist.etag:
+            raise _PreconditionFailed()
+        if not if_match:
+            raise InvalidIfMatchVersion()
+        check_associations(associations(dist_config or {}))
+        result = original_update(self, dist_config, _id, if_match)
+        dist.etag = cf.random_id()
+        return dist, result[1], dist.etag
+
+    cf.CloudFrontBackend.update_distribution = update
+
+    original_delete = cf.CloudFrontBackend.delete_distribution
+
+    def delete(self, distribution_id, if_match):  # type: ignore[no-untyped-def]
+        dist = self.distributions.get(distribution_id)
+        if dist is not None and if_match:
+            if if_match != dist.etag:
+                raise _PreconditionFailed()
+            if str(dist.distribution_config.Enabled).lower() == "true":
+                raise _NotDisabled()
+        return original_delete(self, distribution_id, if_match)
+
+    cf.CloudFrontBackend.delete_distribution = delete
+
+
+def _cloudfront_exception(code: str, message: str) -> Exception:
+    from moto.cloudfront.exceptions import CloudFrontException
+
+    return CloudFrontException(code, message)
+
+
+def _PreconditionFailed() -> Exception:  # noqa: N802 - reads like the error it raises
+    return _cloudfront_exception("PreconditionFailed", "The precondition given in one or more of "
+                                 "the request-header fields evaluated to false.")
+
+
+def _NotDisabled() -> Exception:  # noqa: N802
+    return _cloudfront_exception("DistributionNotDisabled", "The distribution you are trying to "
+                                 "delete has not been disabled.")

@@ -3,6 +3,7 @@
     /_aws/execute-api/{api}/{stage}/...  -> API Gateway data plane -> S3 (as the integration role)
                                                                    | Lambda (proxy integration)
     POST /2015-03-31/functions/{f}/invocations -> Lambda runtime (worker processes)
+    /2020-05-31/origin-access-identity/...     -> CloudFront origin access identities
     /_aws/health                          -> who is listening here
     /moto-api/reset                       -> moto's reset, plus the extension stores
     S3 requests                           -> authentication and policies (s3/) -> moto's S3
@@ -22,6 +23,7 @@ from werkzeug.serving import make_server
 from . import moto_bridge
 from .apigateway import ApiGatewayDataPlane
 from .awslambda import LambdaService
+from .cloudfront import OriginAccessIdentities
 from .s3 import S3Front
 from .store import stores
 
@@ -37,6 +39,7 @@ class LocalAWS:
         self.moto = moto_bridge.make_moto_app()
         self.s3 = S3Front(self.moto)
         self.awslambda = LambdaService()
+        self.oai = OriginAccessIdentities(in_use=moto_bridge.oai_in_use)
         self.apigateway = ApiGatewayDataPlane(self.s3, self.awslambda)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
@@ -46,10 +49,13 @@ class LocalAWS:
                 return self.apigateway(environ, start_response)
             if path == "/_aws/health":
                 return _json(start_response, 200, health())
+            if self.oai.matches(environ):
+                return self.oai(environ, start_response)
             if self.awslambda.matches(environ):
                 return self.awslambda(environ, start_response, self.moto)
             if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
                 stores.reset()
+                self.oai.reset()
                 self.awslambda.runtime.shutdown()
             if path.startswith("/moto-api") or path.startswith("/_aws/"):
                 return self.moto(environ, start_response)
