@@ -465,8 +465,8 @@ def _cloudfront_exception(code: str, message: str) -> Exception:
 
 
 def _PreconditionFailed() -> Exception:  # noqa: N802 - reads like the error it raises
-    return _cloudfront_exception("PreconditionFailed", "The precondition given in one or more of "
-                                 "the request-header fields evaluated to false.")
+    return _cloudfront_exception("PreconditionFailed", "The request failed because it didn't meet "
+                                 "the preconditions in one or more request-header fields.")
 
 
 def _NotDisabled() -> Exception:  # noqa: N802

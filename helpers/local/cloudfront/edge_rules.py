@@ -44,18 +44,23 @@ def check_association(item: dict[str, Any]) -> None:
     if function is None:
         raise _invalid(f"The function does not exist or CloudFront cannot access it. ARN: {arn}")
     if function.environment_vars:
-        raise _invalid(f"The function cannot have environment variables. ARN: {arn}")
+        raise _invalid(f"The function cannot have environment variables. Function: {arn}")
     if function.run_time not in RUNTIMES:
-        raise _invalid(f"The function has an invalid runtime for Lambda@Edge: {function.run_time}. ARN: {arn}")
-    if event.startswith("viewer-"):
-        if float(function.timeout or 3) > 5:
-            raise _invalid("The function execution time must be less than or equal to 5 seconds for "
-                           f"viewer events. ARN: {arn}")
-        if int(function.memory_size or 128) > 128:
-            raise _invalid("The function memory size must be less than or equal to 128 MB for viewer "
-                           f"events. ARN: {arn}")
+        raise _invalid(f"The function has a runtime that is not supported by Lambda@Edge: "
+                       f"{function.run_time} Function: {arn} Supported runtimes: [{', '.join(RUNTIMES)}]")
+    # Quotas: viewer triggers 5 s and 128 MB, origin triggers 30 s and Lambda's memory limit.
+    viewer = event.startswith("viewer-")
+    max_timeout, max_memory = (5, 128) if viewer else (30, 10240)
+    if float(function.timeout or 3) > max_timeout:
+        raise _invalid("The function timeout is larger than the maximum allowed for functions that are "
+                       f"triggered by a CloudFront event: {function.timeout} Max allowed: {max_timeout} "
+                       f"Function: {arn}")
+    if int(function.memory_size or 128) > max_memory:
+        raise _invalid("The function memory size is larger than the maximum allowed size for functions "
+                       f"that are triggered by a CloudFront event: {function.memory_size} Max allowed: "
+                       f"{max_memory} Function: {arn}")
     if item.get("IncludeBody") and event not in ("viewer-request", "origin-request"):
-        raise _invalid(f"IncludeBody is allowed only for viewer-request and origin-request events. ARN: {arn}")
+        raise _invalid("The IncludeBody option can only be used with viewer-request or origin-request events.")
     role = moto_bridge.role_by_arn(match.group("account"), function.role)
     trust = moto_bridge.role_trust_policy(role) if role is not None else None
     if not (iam_eval.trust_allows(trust, "edgelambda.amazonaws.com")

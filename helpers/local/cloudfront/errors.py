@@ -25,5 +25,5 @@ def missing_if_match() -> CloudFrontError:
 
 def precondition_failed() -> CloudFrontError:
     return CloudFrontError(412, "PreconditionFailed",
-                           "The precondition given in one or more of the request-header fields "
-                           "evaluated to false.")
+                           "The request failed because it didn't meet the preconditions in one or "
+                           "more request-header fields.")

@@ -104,9 +104,9 @@ class OriginAccessIdentities:
             same = next((i for i in self._items.values() if i["caller"] == config["caller"]), None)
             if same is not None and same["comment"] != config["comment"]:
                 raise CloudFrontError(409, "CloudFrontOriginAccessIdentityAlreadyExists",
-                                      "CallerReference already used by another identity with a "
-                                      "different configuration.")
-            identity = same or {"id": _new_id(), "canonical": secrets.token_hex(48),
+                                      "The caller reference you are using to create the CloudFront "
+                                      "origin access identity is associated with another identity.")
+            identity = same or {"id": _new_id(), "canonical": secrets.token_hex(32),
                                 "etag": _new_id(), **config}
             self._items[identity["id"]] = identity
         headers = {"ETag": identity["etag"],
