@@ -4,6 +4,8 @@
                                                                    | Lambda (proxy integration)
     POST /2015-03-31/functions/{f}/invocations -> Lambda runtime (worker processes)
     /2020-05-31/origin-access-identity/...     -> CloudFront origin access identities
+    /_aws/cloudfront/{dist}/... (or Host *.cloudfront.net) -> CloudFront data plane
+                                     -> viewer-request Lambda@Edge -> S3 (as the OAI / OAC)
     /_aws/health                          -> who is listening here
     /moto-api/reset                       -> moto's reset, plus the extension stores
     S3 requests                           -> authentication and policies (s3/) -> moto's S3
@@ -24,6 +26,7 @@ from . import moto_bridge
 from .apigateway import ApiGatewayDataPlane
 from .awslambda import LambdaService
 from .cloudfront import OriginAccessIdentities
+from .cloudfront.dataplane import CloudFrontDataPlane
 from .s3 import S3Front
 from .store import stores
 
@@ -41,12 +44,15 @@ class LocalAWS:
         self.awslambda = LambdaService()
         self.oai = OriginAccessIdentities(in_use=moto_bridge.oai_in_use)
         self.apigateway = ApiGatewayDataPlane(self.s3, self.awslambda)
+        self.cloudfront = CloudFrontDataPlane(self.s3, self.awslambda, self.oai)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
         path = environ.get("PATH_INFO", "")
         try:
             if path.startswith("/_aws/execute-api/"):
                 return self.apigateway(environ, start_response)
+            if self.cloudfront.matches(environ):
+                return self.cloudfront(environ, start_response)
             if path == "/_aws/health":
                 return _json(start_response, 200, health())
             if self.oai.matches(environ):

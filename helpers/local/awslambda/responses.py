@@ -45,9 +45,11 @@ class LambdaService:
     def function(self, account: str, region: str, name_or_arn: str, qualifier: str | None = None) -> Any:
         return moto_bridge.lambda_function(account, region, name_or_arn, qualifier)
 
-    def run(self, account: str, region: str, function: Any, event: str) -> Invocation:
+    def run(self, account: str, region: str, function: Any, event: str, *,
+            log_group: str = "") -> Invocation:
         """One synchronous invocation; unsupported runtimes fail the way a broken runtime does."""
         spec = FunctionSpec.of(account, region, function)
+        spec.log_group = log_group
         request_id = str(uuid.uuid4())
         if not spec.runtime.startswith("python3"):
             error = {"errorMessage": f"The local AWS runs Python functions only, not {spec.runtime or 'images'}",

@@ -72,6 +72,12 @@ class FunctionSpec:
     code: bytes = field(repr=False)
     code_sha: str = ""
     layers: list[bytes] = field(default_factory=list, repr=False)
+    # Lambda@Edge functions log to /aws/lambda/us-east-1.{name} (a prefix Lambda@Edge adds).
+    log_group: str = ""
+
+    @property
+    def log_group_name(self) -> str:
+        return self.log_group or f"/aws/lambda/{self.name}"
 
     @classmethod
     def of(cls, account: str, region: str, function: Any) -> "FunctionSpec":
@@ -116,7 +122,7 @@ class ExecutionEnvironment:
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+            "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name,
             "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
             "AWS_REGION": spec.region, "AWS_DEFAULT_REGION": spec.region,
@@ -170,7 +176,7 @@ class ExecutionEnvironment:
         context = {
             "request_id": request_id, "function_name": spec.name, "function_version": spec.version,
             "invoked_function_arn": spec.arn, "memory_limit_in_mb": spec.memory,
-            "log_group_name": f"/aws/lambda/{spec.name}", "log_stream_name": self.log_stream,
+            "log_group_name": spec.log_group_name, "log_stream_name": self.log_stream,
         }
         started = time.time()
         self.process.stdin.write(json.dumps(  # type: ignore[union-attr]
@@ -275,7 +281,7 @@ class LambdaRuntime:
         if not self._may_log(spec, environment.log_stream):
             return  # as on AWS: without logs permissions on its role, a function's logs are lost
         try:
-            moto_bridge.put_log_lines(spec.account, spec.region, f"/aws/lambda/{spec.name}",
+            moto_bridge.put_log_lines(spec.account, spec.region, spec.log_group_name,
                                       environment.log_stream, lines)
         except Exception:  # logs never change an invocation's outcome
             pass
@@ -289,7 +295,7 @@ class LambdaRuntime:
         role = moto_bridge.role_by_arn(spec.account, spec.role)
         if role is None:
             return False
-        arn = (f"arn:aws:logs:{spec.region}:{spec.account}:log-group:/aws/lambda/{spec.name}"
+        arn = (f"arn:aws:logs:{spec.region}:{spec.account}:log-group:{spec.log_group_name}"
                f":log-stream:{stream}")
         return iam_eval.evaluate("logs:PutLogEvents", arn,
                                  identity_policies=moto_bridge.role_identity_policies(role)).allowed

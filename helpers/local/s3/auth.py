@@ -42,6 +42,8 @@ class Caller:
     principal: iam_eval.Principal = field(default_factory=lambda: iam_eval.ANONYMOUS)
     identity_policies: list = field(default_factory=list)
     how: str = "anonymous"
+    # Request context keys for policy conditions (for example AWS:SourceArn for CloudFront OAC).
+    context: dict = field(default_factory=dict)
 
 
 class S3AuthError(Exception):

@@ -129,19 +129,18 @@ class S3Front:
             identity_policies=caller.identity_policies,
             resource_policy=moto_bridge.bucket_policy(bucket),
             principal=caller.principal,
-            context={"aws:SecureTransport": "true"},
+            context={"aws:SecureTransport": "true", **caller.context},
         )
         if decision.allowed:
             return None
-        if caller.principal.anonymous and decision.allowed is False:
+        if caller.principal.anonymous or caller.principal.account != moto_bridge.ACCOUNT_ID:
+            # Only principals of the bucket's own account get the detailed message.
             return error_response(403, "AccessDenied", "Access Denied")
-        who = caller.principal.arn or "anonymous"
+        who = caller.principal.arn
         if decision.result == iam_eval.EXPLICIT_DENY:
             reason = f"with an explicit deny in a {'resource-based' if 'resource' in decision.reasons[0] else 'identity-based'} policy"
         else:
             reason = f"because no identity-based policy allows the {action} action"
-        if caller.principal.anonymous:
-            return error_response(403, "AccessDenied", "Access Denied")
         return error_response(
             403,
             "AccessDenied",
