@@ -28,6 +28,7 @@ from ._lambda import (
     BASIC_EXECUTION_POLICY,
     allow_api_gateway,
     create_function,
+    publish_version,
     delete_function,
     function_source,
     package_function,
@@ -50,6 +51,24 @@ from ._multipart import (
     uploaded_parts,
 )
 from ._presign import PresignApi, build_presign_api, presign_role_policy
+from ._cloudfront import (
+    CloudFrontUpload,
+    UploadDistribution,
+    build_cloudfront_upload,
+    create_edge_function,
+    create_origin_access_control,
+    create_origin_access_identity,
+    create_upload_distribution,
+    delete_edge_function,
+    delete_origin_access_identity,
+    disable_and_delete_distribution,
+    distribution_config,
+    oac_put_only_policy,
+    oai_put_only_policy,
+    put_bucket_policy,
+    update_distribution,
+    wait_until_deployed,
+)
 from ._cleanup import clean_up, delete_resources, find_resources
 from ._config import Target, connect, local_endpoint
 from ._errors import ConfigurationError, LocalAWSError, UploadRefused, WorkbookError
@@ -67,6 +86,11 @@ from ._upload import (
 from ._widgets import FilePicker, choose_file, show_picker
 
 __all__ = [
+    "CloudFrontUpload", "UploadDistribution", "build_cloudfront_upload", "create_edge_function",
+    "create_origin_access_control", "create_origin_access_identity", "create_upload_distribution",
+    "delete_edge_function", "delete_origin_access_identity", "disable_and_delete_distribution",
+    "distribution_config", "oac_put_only_policy", "oai_put_only_policy", "publish_version",
+    "put_bucket_policy", "update_distribution", "wait_until_deployed",
     "MultipartApi", "MultipartState", "abort_incomplete_uploads_rule", "abort_multipart",
     "build_multipart_api", "complete_multipart", "composite_sha256", "multipart_role_policy", "multipart_upload",
     "post_file", "request_post_form", "start_multipart", "upload_parts", "uploaded_parts",

@@ -1,11 +1,12 @@
 """Clean-up: find what the workbook created (by its tags and name prefix) and delete it in an
-order AWS accepts: API keys and usage plans, APIs, functions and their log groups, roles, then
-buckets (emptied first)."""
+order AWS accepts: distributions (disabled first), API keys and usage plans, APIs, functions
+and their log groups, origin identities, roles, then buckets (emptied first)."""
 from __future__ import annotations
 
 from typing import Any
 
 from ._apigw import delete_rest_api
+from ._cloudfront import delete_origin_access_identity, disable_and_delete_distribution
 from ._iam import delete_role
 from ._lambda import delete_function
 from ._names import PREFIX_TAG_KEY, TAG_KEY, TAG_VALUE
@@ -20,9 +21,23 @@ def _ours(tags: dict[str, str] | None, prefix: str | None) -> bool:
 def find_resources(target: Any, prefix: str | None = None) -> dict[str, list[str]]:
     """Everything tagged by the workbook (under ``prefix``, or all prefixes): a dry run."""
     s3, iam, apigw = target.client("s3"), target.client("iam"), target.client("apigateway")
-    lam, logs = target.client("lambda"), target.client("logs")
-    found: dict[str, list[str]] = {"usage_plans": [], "api_keys": [], "rest_apis": [],
-                                   "functions": [], "log_groups": [], "roles": [], "buckets": []}
+    lam, logs, cf = target.client("lambda"), target.client("logs"), target.client("cloudfront")
+    found: dict[str, list[str]] = {"distributions": [], "usage_plans": [], "api_keys": [],
+                                   "rest_apis": [], "functions": [], "log_groups": [],
+                                   "origin_access_identities": [], "origin_access_controls": [],
+                                   "roles": [], "buckets": []}
+    for dist in (cf.list_distributions().get("DistributionList", {}).get("Items") or []):
+        dist_tags = {t["Key"]: t["Value"] for t in
+                     cf.list_tags_for_resource(Resource=dist["ARN"])["Tags"].get("Items", [])}
+        if _ours(dist_tags, prefix):
+            found["distributions"].append(dist["Id"])
+    # OAIs and OACs take no tags: the comment or name carries the prefix.
+    for oai in (cf.list_cloud_front_origin_access_identities()["CloudFrontOriginAccessIdentityList"].get("Items") or []):
+        if oai["Comment"].startswith("s3-upload-workbook") and (prefix is None or oai["Comment"].endswith(" " + prefix)):
+            found["origin_access_identities"].append(oai["Id"])
+    for oac in (cf.list_origin_access_controls()["OriginAccessControlList"].get("Items") or []):
+        if oac.get("Description") == "s3-upload-workbook" and (prefix is None or oac["Name"] == f"{prefix}-oac"):
+            found["origin_access_controls"].append(oac["Id"])
     for plan in apigw.get_usage_plans(limit=500).get("items", []):
         if _ours(plan.get("tags"), prefix):
             found["usage_plans"].append(plan["id"])
@@ -32,17 +47,24 @@ def find_resources(target: Any, prefix: str | None = None) -> dict[str, list[str
     for api in apigw.get_rest_apis(limit=500).get("items", []):
         if _ours(api.get("tags"), prefix):
             found["rest_apis"].append(api["id"])
-    for page in lam.get_paginator("list_functions").paginate():
-        for fn in page["Functions"]:
-            if prefix and not fn["FunctionName"].startswith(prefix):
-                continue
-            if _ours(lam.list_tags(Resource=fn["FunctionArn"]).get("Tags"), prefix):
-                found["functions"].append(fn["FunctionName"])
-    # Lambda creates its log groups itself, untagged: they are found by the functions' names.
-    for name in found["functions"]:
-        group = f"/aws/lambda/{name}"
-        if logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups"):
-            found["log_groups"].append(group)
+    # Functions in the target region, and Lambda@Edge functions, which live in us-east-1.
+    for region in dict.fromkeys([target.region, "us-east-1"]):
+        region_lam = target.client("lambda", region=region)
+        for page in region_lam.get_paginator("list_functions").paginate():
+            for fn in page["Functions"]:
+                if prefix and not fn["FunctionName"].startswith(prefix):
+                    continue
+                if _ours(region_lam.list_tags(Resource=fn["FunctionArn"]).get("Tags"), prefix):
+                    found["functions"].append(fn["FunctionArn"])
+    # Lambda creates its log groups itself, untagged: they are found by the functions' names
+    # (Lambda@Edge adds a us-east-1. prefix).
+    for arn in found["functions"]:
+        name, region = arn.split(":")[6], arn.split(":")[3]
+        region_logs = target.client("logs", region=region)
+        for group in (f"/aws/lambda/{name}", f"/aws/lambda/us-east-1.{name}"):
+            if any(g["logGroupName"] == group for g in
+                   region_logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])):
+                found["log_groups"].append(f"{region}:{group}")
     for page in iam.get_paginator("list_roles").paginate():
         for role in page["Roles"]:
             if prefix and not role["RoleName"].startswith(prefix):
@@ -65,8 +87,11 @@ def find_resources(target: Any, prefix: str | None = None) -> dict[str, list[str
 def delete_resources(target: Any, found: dict[str, list[str]]) -> dict[str, int]:
     """Delete what ``find_resources`` listed; returns how many of each kind were deleted."""
     s3, iam, apigw = target.client("s3"), target.client("iam"), target.client("apigateway")
-    lam, logs = target.client("lambda"), target.client("logs")
+    cf = target.client("cloudfront")
     counts = {kind: 0 for kind in found}
+    for dist_id in found.get("distributions", []):
+        disable_and_delete_distribution(dist_id, cf=cf)
+        counts["distributions"] += 1
     for plan_id in found.get("usage_plans", []):
         plan_keys = apigw.get_usage_plan_keys(usagePlanId=plan_id).get("items", [])
         for key in plan_keys:
@@ -78,14 +103,22 @@ def delete_resources(target: Any, found: dict[str, list[str]]) -> dict[str, int]
         counts["api_keys"] += 1
     for api_id in found.get("rest_apis", []):
         counts["rest_apis"] += delete_rest_api(api_id, apigw=apigw)
-    for name in found.get("functions", []):
-        counts["functions"] += delete_function(name, lam=lam)
-    for group in found.get("log_groups", []):
+    for arn in found.get("functions", []):
+        counts["functions"] += delete_function(arn.split(":")[6], lam=target.client("lambda", region=arn.split(":")[3]))
+    for entry in found.get("log_groups", []):
+        region, group = entry.split(":", 1)
+        logs = target.client("logs", region=region)
         try:
             logs.delete_log_group(logGroupName=group)
             counts["log_groups"] += 1
         except logs.exceptions.ResourceNotFoundException:
             pass
+    for oai_id in found.get("origin_access_identities", []):
+        delete_origin_access_identity(oai_id, cf=cf)
+        counts["origin_access_identities"] += 1
+    for oac_id in found.get("origin_access_controls", []):
+        cf.delete_origin_access_control(Id=oac_id, IfMatch=cf.get_origin_access_control(Id=oac_id)["ETag"])
+        counts["origin_access_controls"] += 1
     for role in found.get("roles", []):
         counts["roles"] += delete_role(role, iam=iam)
     for bucket in found.get("buckets", []):

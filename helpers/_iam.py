@@ -33,7 +33,7 @@ def put_object_policy(bucket: str, key_prefix: str = "") -> dict[str, Any]:
     }
 
 
-def create_service_role(name: str, *, service: str, policy: dict[str, Any], iam: Any,
+def create_service_role(name: str, *, service: str | tuple[str, ...], policy: dict[str, Any] | None, iam: Any,
                         prefix: str, wait: float = 0.0,
                         managed_policies: tuple[str, ...] = ()) -> dict[str, str]:
     """Create a role ``service`` may assume, with ``policy`` inline.
@@ -44,13 +44,15 @@ def create_service_role(name: str, *, service: str, policy: dict[str, Any], iam:
     ``managed_policies`` are attached too (e.g. AWSLambdaBasicExecutionRole, for logs).
     ``wait`` sleeps after creation: on real AWS a new role takes seconds to become assumable.
     """
+    services = (service,) if isinstance(service, str) else tuple(service)
     role = iam.create_role(
         RoleName=name,
-        AssumeRolePolicyDocument=json.dumps(trust_policy(service)),
-        Description=f"s3-upload-workbook: lets {service} act for the workbook",
+        AssumeRolePolicyDocument=json.dumps(trust_policy(*services)),
+        Description=f"s3-upload-workbook: lets {' and '.join(services)} act for the workbook",
         Tags=tag_list(prefix),
     )["Role"]
-    iam.put_role_policy(RoleName=name, PolicyName="least-privilege", PolicyDocument=json.dumps(policy))
+    if policy is not None:
+        iam.put_role_policy(RoleName=name, PolicyName="least-privilege", PolicyDocument=json.dumps(policy))
     for arn in managed_policies:
         iam.attach_role_policy(RoleName=name, PolicyArn=arn)
     if wait:

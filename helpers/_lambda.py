@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import os
 import time
 import zipfile
 from typing import Any
@@ -27,19 +28,47 @@ def function_source(module: str) -> str:
         return handle.read()
 
 
-def package_function(module: str) -> bytes:
-    """A deployment package (zip) holding ``{module}.py`` at its root."""
+def _add(archive: zipfile.ZipFile, name: str, data: bytes | str) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # fixed dates: reproducible zips
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, data)
+
+
+def package_function(module: str, *, substitutions: dict[str, str] | None = None,
+                     packages: tuple[str, ...] = ()) -> bytes:
+    """A deployment package (zip) holding ``{module}.py`` at its root.
+
+    ``substitutions`` replace placeholders in the source (Lambda@Edge has no environment
+    variables, so settings are written in); ``packages`` are pure-Python packages copied from
+    this environment into the zip (e.g. ``("jwt",)``).
+    """
+    source = function_source(module)
+    for placeholder, value in (substitutions or {}).items():
+        if placeholder not in source:
+            raise ConfigurationError(f"{module}.py has no placeholder {placeholder!r}")
+        source = source.replace(placeholder, value)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        info = zipfile.ZipInfo(f"{module}.py", date_time=(2020, 1, 1, 0, 0, 0))
-        info.external_attr = 0o644 << 16
-        archive.writestr(info, function_source(module))
+        _add(archive, f"{module}.py", source)
+        for package in packages:
+            spec = importlib.util.find_spec(package)
+            if spec is None or not spec.submodule_search_locations:
+                raise ConfigurationError(f"package {package!r} is not installed here: pip install it first")
+            root = list(spec.submodule_search_locations)[0]
+            for folder, dirs, files in sorted(os.walk(root)):
+                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+                for file in sorted(files):
+                    path = os.path.join(folder, file)
+                    with open(path, "rb") as handle:
+                        _add(archive, os.path.join(package, os.path.relpath(path, root)), handle.read())
     return buffer.getvalue()
 
 
 def create_function(name: str, *, module: str, role_arn: str, lam: Any, prefix: str,
                     environment: dict[str, str] | None = None, timeout: int = 10,
-                    memory: int = 128, runtime: str = "python3.12") -> dict[str, str]:
+                    memory: int = 128, runtime: str = "python3.12",
+                    substitutions: dict[str, str] | None = None,
+                    packages: tuple[str, ...] = ()) -> dict[str, str]:
     """Create a Python function from ``helpers/functions/{module}.py`` (handler ``module.handler``).
 
     On real AWS a role created seconds ago may not be assumable yet; creation is retried then.
@@ -48,8 +77,10 @@ def create_function(name: str, *, module: str, role_arn: str, lam: Any, prefix: 
         try:
             fn = lam.create_function(
                 FunctionName=name, Runtime=runtime, Role=role_arn, Handler=f"{module}.handler",
-                Code={"ZipFile": package_function(module)}, Timeout=timeout, MemorySize=memory,
-                Environment={"Variables": dict(environment or {})}, Tags=tags(prefix),
+                Code={"ZipFile": package_function(module, substitutions=substitutions, packages=packages)},
+                Timeout=timeout, MemorySize=memory,
+                **({"Environment": {"Variables": dict(environment)}} if environment else {}),
+                Tags=tags(prefix),
                 Description=f"s3-upload-workbook: {module}")
             break
         except lam.exceptions.InvalidParameterValueException as err:
@@ -58,6 +89,12 @@ def create_function(name: str, *, module: str, role_arn: str, lam: Any, prefix: 
             time.sleep(3)
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     return {"function_name": fn["FunctionName"], "function_arn": fn["FunctionArn"]}
+
+
+def publish_version(function_name: str, *, lam: Any) -> str:
+    """Publish the function's current code and settings as a numbered version; returns its ARN
+    (Lambda@Edge and aliases need one: $LATEST can change under them)."""
+    return lam.publish_version(FunctionName=function_name)["FunctionArn"]
 
 
 def allow_api_gateway(function_name: str, *, api_id: str, region: str, account: str, lam: Any,

@@ -84,3 +84,21 @@ def test_notebook_03_uploads_in_parts_resumes_aborts_and_cleans_up(fresh_aws, tm
     assert "left behind: {}" in text
     target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
     assert not any(wb.find_resources(target, prefix).values())
+
+
+def test_notebook_04_uploads_through_cloudfront_with_lambda_edge_and_cleans_up(fresh_aws, tmp_path):
+    path = wb.make_sample_file(tmp_path / "scan.pdf", 2 * 1024 * 1024 + 9, seed=12)
+    prefix = "nb04-" + os.urandom(3).hex()
+    text = run("04_cloudfront_lambda_edge.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
+               name_prefix=prefix, upload_path=str(path))
+    assert "InvalidLambdaFunctionAssociation" in text
+    assert "no header:    401 Unauthorized" in text and "wrong secret: 401 Unauthorized" in text
+    assert "in bucket:    []" in text
+    assert "right secret: 200" in text and "identical: True" in text
+    assert "403 True" in text
+    assert "buggy, any header: 200" in text and "fixed, any header: 401 Unauthorized" in text
+    assert "valid token:   200" in text and "alg none:      401 Unauthorized" in text
+    assert "expired token: 401 Unauthorized" in text and "in bucket: ['jwt.bin']" in text
+    assert "left behind: {}" in text
+    target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
+    assert not any(wb.find_resources(target, prefix).values())

@@ -7,7 +7,7 @@ from nbbuild import code, md, write  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAV = ("[← 02 Presigned URLs](02_presigned_urls.ipynb) · **03 Multipart uploads** · "
-       "04 CloudFront + Lambda@Edge (next)")
+       "[04 CloudFront + Lambda@Edge →](04_cloudfront_lambda_edge.ipynb)")
 
 cells = [
     md(f"""
@@ -262,7 +262,7 @@ cells = [
     """),
     md(f"""
     ## Next steps
-    Option 3 puts CloudFront in front of S3, with a Lambda@Edge function checking callers.
+    [Option 3](04_cloudfront_lambda_edge.ipynb) puts CloudFront in front of S3, with a Lambda@Edge function checking callers.
 
     {NAV}
     """),
