@@ -178,3 +178,13 @@ def test_the_event_has_cloudfront_s_shape_and_the_body_with_include_body_EVENT(a
     assert base64.b64decode(request["body"]["data"]) == b"hello" and request["body"]["inputTruncated"] is False
     logs = aws("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/us-east-1.{s.function}")["logGroups"]
     assert [g["logGroupName"] for g in logs] == [f"/aws/lambda/us-east-1.{s.function}"]
+
+
+def test_a_returned_request_is_forwarded_with_its_changes_EVENT(site):
+    rewrite = ("def handler(e, c):\n    r = e['Records'][0]['cf']['request']\n"
+               "    r['uri'] = '/inbox' + r['uri']\n"
+               "    r['headers']['x-amz-meta-checked'] = [{'key': 'x-amz-meta-checked', 'value': 'yes'}]\n"
+               "    return r\n")
+    s = site(edge_source=rewrite)
+    assert requests.put(f"{s.url}/note.txt", data=b"hi").status_code == 200
+    assert s.keys() == ["inbox/note.txt"]

@@ -176,6 +176,16 @@ cells = [
     print(answer.status_code, "AccessDenied" in answer.text)
     """),
     md("""
+    **Origin access control (OAC)** is AWS's current advice for new distributions: CloudFront
+    signs origin requests as the `cloudfront.amazonaws.com` service, and the bucket policy pins
+    them to one distribution with `AWS:SourceArn`. The same put-only grant would read (the local
+    AWS runs both; `wb.build_cloudfront_upload(..., access="oac")` builds it):
+    """),
+    code("""
+    oac_policy = wb.oac_put_only_policy(bucket, dist.arn)["Statement"][0]
+    {k: oac_policy[k] for k in ("Principal", "Action", "Condition")}
+    """),
+    md("""
     ## The function's logs
     Lambda@Edge logs to `/aws/lambda/us-east-1.<function>` in the region nearest the viewer (the
     `us-east-1.` prefix stays whatever the region). Two refusals, no secret:
