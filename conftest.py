@@ -19,6 +19,7 @@ def _is_xdist_controller(config) -> bool:
 
 def pytest_configure(config):
     global _server
+    _register_reliability_markers(config)
     if _is_xdist_controller(config):
         return
     from helpers import local
@@ -37,3 +38,46 @@ def local_aws():
     """The running local AWS (helpers.local.server.Server)."""
     assert _server is not None
     return _server
+
+
+# --- reliability counts -----------------------------------------------------------------------
+# Tests marked bad_input, fault, load or fuzz are counted, and the terminal summary says how many
+# bad inputs were tried, faults injected, uploads made under load and fuzz examples run. A test
+# adds to a count with the `reliability` fixture (e.g. reliability("load", 64)); a marked test that
+# records nothing counts 1. The counts travel in each report's user_properties, so the xdist
+# controller adds up what every worker ran.
+RELIABILITY = {"bad_input": "bad inputs tried", "fault": "faults injected",
+               "load": "uploads under load", "fuzz": "fuzz examples"}
+_counts = dict.fromkeys(RELIABILITY, 0)
+
+
+def _register_reliability_markers(config):
+    for marker, meaning in RELIABILITY.items():
+        config.addinivalue_line("markers", f"{marker}: counted in the summary line ({meaning})")
+
+
+@pytest.fixture
+def reliability(request):
+    """reliability(kind, n): add n to the summary count of kind (bad_input, fault, load, fuzz)."""
+    def add(kind, n=1):
+        assert kind in RELIABILITY, kind
+        request.node.user_properties.append((f"reliability:{kind}", n))
+    return add
+
+
+def pytest_runtest_logreport(report):
+    if report.when != "call":
+        return
+    recorded = [(name.split(":", 1)[1], n) for name, n in report.user_properties
+                if isinstance(name, str) and name.startswith("reliability:")]
+    if not recorded:
+        recorded = [(kind, 1) for kind in RELIABILITY if kind in report.keywords]
+    for kind, n in recorded:
+        _counts[kind] += int(n)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if hasattr(config, "workerinput") or not any(_counts.values()):
+        return
+    terminalreporter.write_line(
+        "reliability: " + ", ".join(f"{_counts[kind]} {meaning}" for kind, meaning in RELIABILITY.items()))
