@@ -16,8 +16,10 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import sys
 import threading
 import traceback
+import uuid
 from typing import Any, Callable
 
 from werkzeug.serving import make_server
@@ -48,16 +50,20 @@ class LocalAWS:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
         path = environ.get("PATH_INFO", "")
+        service = "apigateway"
         try:
             if path.startswith("/_aws/execute-api/"):
                 return self.apigateway(environ, start_response)
             if self.cloudfront.matches(environ):
+                service = "cloudfront"
                 return self.cloudfront(environ, start_response)
             if path == "/_aws/health":
                 return _json(start_response, 200, health())
             if self.oai.matches(environ):
+                service = "cloudfront"
                 return self.oai(environ, start_response)
             if self.awslambda.matches(environ):
+                service = "lambda"
                 return self.awslambda(environ, start_response, self.moto)
             if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
                 stores.reset()
@@ -66,14 +72,31 @@ class LocalAWS:
             if path.startswith("/moto-api") or path.startswith("/_aws/"):
                 return self.moto(environ, start_response)
             app = self.moto.get_application(environ)
-            if getattr(app, "service", None) == "s3":
+            service = getattr(app, "service", None) or "unknown"
+            if service == "s3":
                 return self.s3.handle(environ, start_response, app)
             return app(environ, start_response)
         except Exception:  # an internal fault must still answer in AWS's shape, never a trace
             log.error("internal error on %s %s\n%s", environ.get("REQUEST_METHOD"), path,
                       traceback.format_exc())
-            return _json(start_response, 500, {"message": "Internal server error"},
-                         {"x-amzn-ErrorType": "InternalFailure"})
+            return internal_error(start_response, service, sys.exc_info())
+
+
+def internal_error(start_response: Callable, service: str, exc_info: Any = None) -> list[bytes]:
+    """A 500 as the service sends it: S3's XML InternalError
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList), API
+    Gateway's ``{"message": "Internal server error"}``, or the JSON error of the other services."""
+    if service == "s3":
+        request_id = uuid.uuid4().hex[:16].upper()
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>'
+                "<Message>We encountered an internal error. Please try again.</Message>"
+                f"<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>").encode()
+        start_response("500 Internal Server Error",
+                       [("Content-Type", "application/xml"), ("Content-Length", str(len(body))),
+                        ("x-amz-request-id", request_id)], exc_info)
+        return [body]
+    return _json(start_response, 500, {"message": "Internal server error"},
+                 {"x-amzn-ErrorType": "InternalFailure"}, exc_info)
 
 
 def health() -> dict[str, str]:
@@ -84,11 +107,16 @@ def health() -> dict[str, str]:
     return {"service": SERVICE_NAME, "version": __version__, "moto": moto.__version__}
 
 
-def _json(start_response: Callable, status: int, payload: dict, extra: dict | None = None) -> list[bytes]:
+def _json(start_response: Callable, status: int, payload: dict, extra: dict | None = None,
+          exc_info: Any = None) -> list[bytes]:
     body = json.dumps(payload).encode()
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
     headers += list((extra or {}).items())
-    start_response(f"{status} {'OK' if status == 200 else 'Error'}", headers)
+    reason = {200: "OK", 500: "Internal Server Error"}.get(status, "Error")
+    if exc_info:  # start_response may have been called before the fault (PEP 3333)
+        start_response(f"{status} {reason}", headers, exc_info)
+    else:
+        start_response(f"{status} {reason}", headers)
     return [body]
 
 
