@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, LocalAWSError
 
 TARGETS = ("local", "aws")
 DEFAULT_REGION = "us-east-1"
@@ -58,13 +58,38 @@ class Target:
         if self.is_local:
             kwargs.update(endpoint_url=self.endpoint_url, **LOCAL_CREDENTIALS)
         session = self._session or boto3.session.Session()
-        return session.client(service, **kwargs)
+        client = session.client(service, **kwargs)
+        if self.is_local:
+            client.meta.events.register("after-call-error", _explain_unreachable(self.endpoint_url))
+        return client
 
     def invoke_url(self, api_id: str, stage: str) -> str:
         """The base URL of a deployed REST API stage."""
         if self.is_local:
             return f"{self.endpoint_url}/_aws/execute-api/{api_id}/{stage}"
         return f"https://{api_id}.execute-api.{self.region}.amazonaws.com/{stage}"
+
+
+def local_gone_message(endpoint_url: str | None) -> str:
+    """What to tell a learner whose local AWS stopped answering (stopped, crashed or restarted)."""
+    return (
+        f"the local AWS at {endpoint_url} is not answering: it was stopped, or it crashed or restarted "
+        "(for example when JupyterLab or `make lab` was restarted). The local AWS keeps everything in "
+        "memory, so the buckets, APIs and functions this notebook created are gone with it. Start it "
+        "again with `make lab` (or `python -m helpers.local`), then re-run this notebook from the top "
+        "(Kernel > Restart Kernel and Run All Cells): the cells create everything again."
+    )
+
+
+def _explain_unreachable(endpoint_url: str | None) -> Any:
+    """A botocore handler: a connection failure to the local AWS becomes a LocalAWSError that
+    says what happened and how to go on, instead of botocore's EndpointConnectionError."""
+    from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+
+    def handler(exception: Exception | None = None, **_: Any) -> None:
+        if isinstance(exception, (EndpointConnectionError, ConnectionClosedError)):
+            raise LocalAWSError(local_gone_message(endpoint_url)) from exception
+    return handler
 
 
 def local_endpoint(endpoint_url: str | None = None) -> str:
