@@ -65,8 +65,18 @@ def reliability(request):
     return add
 
 
+_not_run: set = set()
+
+
 def pytest_runtest_logreport(report):
-    if report.when != "call":
+    # Counted from the teardown report: it carries every user property the test recorded (also
+    # those recorded by fixtures' teardown). A test whose setup failed or skipped tried nothing.
+    if report.when == "setup" and not report.passed:
+        _not_run.add(report.nodeid)
+    if report.when != "teardown":
+        return
+    if report.nodeid in _not_run:
+        _not_run.discard(report.nodeid)
         return
     recorded = [(name.split(":", 1)[1], n) for name, n in report.user_properties
                 if isinstance(name, str) and name.startswith("reliability:")]
