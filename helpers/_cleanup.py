@@ -3,7 +3,7 @@ order AWS accepts: distributions (disabled first), API keys and usage plans, API
 and their log groups, origin identities, roles, then buckets (emptied first)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ._apigw import delete_rest_api
 from ._cloudfront import delete_origin_access_identity, disable_and_delete_distribution
@@ -85,45 +85,57 @@ def find_resources(target: Any, prefix: str | None = None) -> dict[str, list[str
 
 
 def delete_resources(target: Any, found: dict[str, list[str]]) -> dict[str, int]:
-    """Delete what ``find_resources`` listed; returns how many of each kind were deleted."""
+    """Delete what ``find_resources`` listed, in dependency order; returns how many of each
+    kind were deleted.
+
+    A failure does not stop the rest: on AWS, for example, an edge function cannot be deleted
+    until CloudFront has removed its replicas (hours after the distribution). What could not
+    be deleted is listed under ``"left behind"`` with the reason, to retry later."""
     s3, iam, apigw = target.client("s3"), target.client("iam"), target.client("apigateway")
     cf = target.client("cloudfront")
-    counts = {kind: 0 for kind in found}
-    for dist_id in found.get("distributions", []):
-        disable_and_delete_distribution(dist_id, cf=cf)
-        counts["distributions"] += 1
-    for plan_id in found.get("usage_plans", []):
-        plan_keys = apigw.get_usage_plan_keys(usagePlanId=plan_id).get("items", [])
-        for key in plan_keys:
+    counts: dict[str, Any] = {kind: 0 for kind in found}
+    failures: list[str] = []
+
+    def each(kind: str, delete: Callable[[str], Any]) -> None:
+        for item in found.get(kind, []):
+            try:
+                deleted = delete(item)
+            except Exception as err:  # keep going; report it
+                failures.append(f"{kind} {item}: {err}")
+                continue
+            counts[kind] += int(deleted) if isinstance(deleted, (bool, int)) else 1
+
+    def usage_plan(plan_id: str) -> None:
+        for key in apigw.get_usage_plan_keys(usagePlanId=plan_id).get("items", []):
             apigw.delete_usage_plan_key(usagePlanId=plan_id, keyId=key["id"])
         apigw.delete_usage_plan(usagePlanId=plan_id)
-        counts["usage_plans"] += 1
-    for key_id in found.get("api_keys", []):
-        apigw.delete_api_key(apiKey=key_id)
-        counts["api_keys"] += 1
-    for api_id in found.get("rest_apis", []):
-        counts["rest_apis"] += delete_rest_api(api_id, apigw=apigw)
-    for arn in found.get("functions", []):
-        counts["functions"] += delete_function(arn.split(":")[6], lam=target.client("lambda", region=arn.split(":")[3]))
-    for entry in found.get("log_groups", []):
+
+    def log_group(entry: str) -> int:
         region, group = entry.split(":", 1)
         logs = target.client("logs", region=region)
         try:
             logs.delete_log_group(logGroupName=group)
-            counts["log_groups"] += 1
+            return 1
         except logs.exceptions.ResourceNotFoundException:
-            pass
-    for oai_id in found.get("origin_access_identities", []):
-        delete_origin_access_identity(oai_id, cf=cf)
-        counts["origin_access_identities"] += 1
-    for oac_id in found.get("origin_access_controls", []):
-        cf.delete_origin_access_control(Id=oac_id, IfMatch=cf.get_origin_access_control(Id=oac_id)["ETag"])
-        counts["origin_access_controls"] += 1
-    for role in found.get("roles", []):
-        counts["roles"] += delete_role(role, iam=iam)
-    for bucket in found.get("buckets", []):
-        empty_and_delete_bucket(bucket, s3=s3)
-        counts["buckets"] += 1
+            return 0
+
+    def bucket(name: str) -> None:
+        empty_and_delete_bucket(name, s3=s3)
+
+    each("distributions", lambda d: disable_and_delete_distribution(d, cf=cf))
+    each("usage_plans", usage_plan)
+    each("api_keys", lambda k: apigw.delete_api_key(apiKey=k))
+    each("rest_apis", lambda a: delete_rest_api(a, apigw=apigw))
+    each("functions", lambda arn: delete_function(
+        arn.split(":")[6], lam=target.client("lambda", region=arn.split(":")[3])))
+    each("log_groups", log_group)
+    each("origin_access_identities", lambda i: delete_origin_access_identity(i, cf=cf))
+    each("origin_access_controls", lambda i: cf.delete_origin_access_control(
+        Id=i, IfMatch=cf.get_origin_access_control(Id=i)["ETag"]))
+    each("roles", lambda r: delete_role(r, iam=iam))
+    each("buckets", bucket)
+    if failures:
+        counts["left behind"] = failures
     return counts
 
 

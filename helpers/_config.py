@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -93,8 +94,16 @@ def _explain_unreachable(endpoint_url: str | None) -> Any:
 
 
 def local_endpoint(endpoint_url: str | None = None) -> str:
-    """The local AWS endpoint: the argument, else ``$WORKBOOK_ENDPOINT_URL``, else port 4566."""
-    return (endpoint_url or os.environ.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT).rstrip("/")
+    """The local AWS endpoint: the argument, else ``$WORKBOOK_ENDPOINT_URL``, else port 4566.
+    Only loopback addresses are accepted (the local AWS has test credentials anyone knows)."""
+    from .local import check_loopback
+
+    endpoint = (endpoint_url or os.environ.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT).rstrip("/")
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"endpoint_url {endpoint!r} is not a URL like http://127.0.0.1:4566")
+    check_loopback(parts.hostname)
+    return endpoint
 
 
 def connect(target: str = "local", *, region: str | None = None,

@@ -306,3 +306,13 @@ def test_execution_log_lines_reach_cloudwatch_logs(proxy_api, aws):
     text = "\n".join(e["message"] for e in events)
     assert "No match for output mapping and no default output mapping configured" in text
     assert "Method completed with status: 500" in text
+
+
+def test_a_body_that_looks_like_vtl_is_data_not_a_template():
+    """Only the mapping template is checked for Velocity; `$input.body` passes the body as is."""
+    from helpers.local.apigateway.dataplane import render_template
+
+    body = b'{"price": "$5", "note": "#if you can"}'
+    assert render_template("$input.body", body, log_name="request template") == body
+    with pytest.raises(Exception, match="Velocity"):
+        render_template('{"id": "$context.requestId"}', body, log_name="request template")

@@ -156,6 +156,17 @@ def test_comparing_the_header_list_to_a_string_lets_anyone_through(site):
     ("def handler(e, c):\n    r = e['Records'][0]['cf']['request']\n    r['uri'] = 'no-slash'\n    return r\n",
      502, "LambdaValidationError"),
     ("import time\ndef handler(e, c):\n    time.sleep(3)\n", 503, "LambdaExecutionError"),
+    # Wrong types in a returned request or response: validation errors, never a crash.
+    ("def handler(e, c):\n    r = e['Records'][0]['cf']['request']\n    r['querystring'] = {'a': 1}\n    return r\n",
+     502, "LambdaValidationError"),
+    ("def handler(e, c):\n    r = e['Records'][0]['cf']['request']\n    r['headers']['x-a'] = [{'value': 5}]\n"
+     "    return r\n", 502, "LambdaValidationError"),
+    ("def handler(e, c):\n    r = e['Records'][0]['cf']['request']\n"
+     "    r['body'] = {'action': 'replace', 'encoding': 'text', 'data': 7}\n    return r\n",
+     502, "LambdaValidationError"),
+    ("def handler(e, c):\n    return {'status': '200', 'headers': {'x-a': ['not-an-object']}}\n",
+     502, "LambdaValidationError"),
+    ("def handler(e, c):\n    return {'status': '200', 'body': {'not': 'a string'}}\n", 502, "LambdaValidationError"),
 ])
 def test_function_failures_give_cloudfront_s_errors_5XX(site, source, status, marker):
     s = site(edge_source=source, timeout=1)
@@ -188,3 +199,21 @@ def test_a_returned_request_is_forwarded_with_its_changes_EVENT(site):
     s = site(edge_source=rewrite)
     assert requests.put(f"{s.url}/note.txt", data=b"hi").status_code == 200
     assert s.keys() == ["inbox/note.txt"]
+
+
+def test_percent_encoded_keys_are_decoded_once_on_the_way_to_s3(site):
+    s = site()
+    assert requests.put(f"{s.url}/reports/100%25%20done.txt", data=b"1").status_code == 200
+    assert requests.put(f"{s.url}/a%2520b.txt", data=b"2").status_code == 200
+    assert sorted(s.keys()) == ["a%20b.txt", "reports/100% done.txt"]
+
+
+def test_a_viewer_s_copy_source_header_is_not_forwarded_to_the_origin(aws, site):
+    """A PUT with x-amz-copy-source would make the origin identity copy (read) another object;
+    the bucket policy allows only s3:PutObject, so the header must not turn a write into a read."""
+    s = site()
+    aws("s3").put_object(Bucket=s.bucket, Key="private.txt", Body=b"secret")
+    response = requests.put(f"{s.url}/copy.txt", data=b"mine",
+                            headers={"x-amz-copy-source": f"/{s.bucket}/private.txt"})
+    assert response.status_code == 200
+    assert aws("s3").get_object(Bucket=s.bucket, Key="copy.txt")["Body"].read() == b"mine"

@@ -78,6 +78,29 @@ def test_clean_up_leaves_nothing_tagged_with_the_prefix(target, tmp_path):
     wb.clean_up(target, other)
 
 
+def test_clean_up_goes_on_past_a_failure_and_reports_what_it_left(target):
+    prefix = wb.unique_prefix()
+    kept = wb.create_upload_bucket(f"{prefix}-b", s3=target.client("s3"), prefix=prefix)["bucket"]
+    counts = wb.delete_resources(target, {"distributions": ["EMISSING0000"], "buckets": [kept]})
+    assert counts["buckets"] == 1 and counts["distributions"] == 0
+    assert len(counts["left behind"]) == 1
+    assert counts["left behind"][0].startswith("distributions EMISSING0000: ")
+    assert not wb.find_resources(target, prefix)["buckets"]
+
+
+def test_the_local_endpoint_must_be_on_loopback(monkeypatch):
+    """The local AWS accepts the well-known test credentials: the workbook never sends them
+    anywhere but this machine (and never probes another host)."""
+    for url in ("http://10.0.0.5:4566", "http://example.com:4566"):
+        with pytest.raises(wb.LocalAWSError, match="loopback"):
+            wb.connect("local", endpoint_url=url)
+    monkeypatch.setenv("WORKBOOK_ENDPOINT_URL", "http://192.168.1.2:4566")
+    with pytest.raises(wb.LocalAWSError, match="loopback"):
+        wb.connect("local", start=False)
+    with pytest.raises(wb.ConfigurationError, match="not a URL"):
+        wb.connect("local", endpoint_url="127.0.0.1:4566")
+
+
 def test_settings_are_checked_with_messages_that_say_what_to_do():
     with pytest.raises(wb.ConfigurationError, match="local, aws"):
         wb.connect("azure")

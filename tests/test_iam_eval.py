@@ -57,9 +57,13 @@ def test_account_root_principal_names_every_principal_of_the_account():
         assert evaluate("s3:PutObject", OBJ, resource_policy=doc, principal=ROLE).allowed
 
 
-def test_star_principal_includes_anonymous_but_aws_star_does_not():
+def test_star_and_aws_star_principals_both_include_anonymous_IAM_PRINCIPAL_ANONYMOUS():
+    """IAM User Guide, Principal element, "Anonymous (public) principals": "Principal": "*" and
+    "Principal": {"AWS": "*"} both grant everyone, anonymous callers included."""
     assert evaluate("s3:PutObject", OBJ, resource_policy=policy(allow(Principal="*"))).allowed
-    assert not evaluate("s3:PutObject", OBJ, resource_policy=policy(allow(Principal={"AWS": "*"}))).allowed
+    assert evaluate("s3:PutObject", OBJ, resource_policy=policy(allow(Principal={"AWS": "*"}))).allowed
+    assert evaluate("s3:PutObject", OBJ, resource_policy=policy(allow(Principal={"AWS": "*"})),
+                    principal=ROLE).allowed
 
 
 def test_service_and_canonical_user_principals():

@@ -218,3 +218,33 @@ def test_without_logs_permissions_on_its_role_a_function_s_logs_are_lost(aws, ma
     assert "lost line" in base64.b64decode(response["LogResult"]).decode()  # the tail still shows it
     groups = aws("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{fn['FunctionName']}")
     assert groups["logGroups"] == []
+
+
+def test_code_that_is_not_a_zip_is_refused_at_create_function(aws, name):
+    iam = aws("iam")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+            "Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    with pytest.raises(ClientError) as err:
+        aws("lambda").create_function(FunctionName=name, Runtime="python3.12", Role=role,
+                                      Handler="app.handler", Code={"ZipFile": b"print('not zipped')"})
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "Could not unzip" in err.value.response["Error"]["Message"]
+
+
+def test_an_environment_that_cannot_start_fails_the_invocation_and_leaves_no_folder(
+        aws, make_function, monkeypatch, tmp_path):
+    """Code that cannot be unpacked (here: replaced by bytes that are not a zip behind moto's back)
+    is a failed invocation, not a server error; the half-made folder (code, credentials) goes."""
+    import tempfile
+
+    from helpers.local import moto_bridge
+
+    fn = make_function("def handler(e, c):\n    return 1\n")
+    function = moto_bridge.lambda_function(moto_bridge.ACCOUNT_ID, "us-east-1", fn["FunctionArn"])
+    monkeypatch.setattr(function, "code_bytes", b"not a zip")
+    monkeypatch.setattr(function, "code_sha_256", "changed")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    response, result = invoke(aws, fn["FunctionName"])
+    assert response["FunctionError"] == "Unhandled" and "BadZipFile" in result["errorMessage"]
+    assert list(tmp_path.iterdir()) == []

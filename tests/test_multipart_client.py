@@ -136,6 +136,21 @@ def test_the_upload_api_refuses_keys_it_did_not_hand_out(api):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("parts", [
+    ["not an object"],
+    [{"partNumber": "1", "etag": "abc"}],
+    [{"partNumber": 1, "etag": 5}],
+    [{"partNumber": 0, "etag": "abc"}],
+    [{"partNumber": 1}],
+])
+def test_the_upload_api_refuses_malformed_part_lists_on_complete_with_400(target, api, parts):
+    started = requests.post(f"{api.invoke_url}/uploads", json={"filename": "f.bin", "size": 10}).json()
+    response = requests.post(f"{api.invoke_url}/uploads/{started['uploadId']}/complete",
+                             json={"key": started["key"], "parts": parts})
+    assert response.status_code == 400 and "part" in response.json()["message"]
+    requests.delete(f"{api.invoke_url}/uploads/{started['uploadId']}", params={"key": started["key"]})
+
+
 def test_presigned_post_limits_the_size_on_the_server_side(target, api, tmp_path):
     small = wb.make_sample_file(tmp_path / "note.txt", 1000)
     form = wb.request_post_form(api.invoke_url, "note.txt")

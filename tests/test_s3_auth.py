@@ -234,3 +234,26 @@ def test_sdk_calls_are_authorized_by_the_caller_s_policies(aws, endpoint, bucket
     with pytest.raises(client.exceptions.ClientError) as err:
         client.get_object(Bucket=bucket, Key="sdk.txt")
     assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_copy_object_also_needs_get_object_on_the_source_COPYOBJECT(aws, endpoint, bucket, name):
+    """https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html: the caller needs read
+    access to the source object as well as write access to the destination."""
+    aws("s3").put_object(Bucket=bucket, Key="secret.txt", Body=b"private")
+    key, secret = user_with_policy(aws, name, bucket, "s3:PutObject")
+    client = presigner(endpoint, key, secret)
+    with pytest.raises(client.exceptions.ClientError) as err:
+        client.copy_object(Bucket=bucket, Key="stolen.txt", CopySource=f"{bucket}/secret.txt")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+    assert "s3:GetObject" in err.value.response["Error"]["Message"]
+    assert keys(aws, bucket) == ["secret.txt"]
+
+
+def test_a_deactivated_access_key_is_refused_for_sdk_calls_too(aws, endpoint, bucket, name):
+    key, secret = user_with_policy(aws, name, bucket, "s3:PutObject")
+    aws("iam").update_access_key(UserName=name, AccessKeyId=key, Status="Inactive")
+    client = presigner(endpoint, key, secret)
+    with pytest.raises(client.exceptions.ClientError) as err:
+        client.put_object(Bucket=bucket, Key="inactive.txt", Body=b"1")
+    assert err.value.response["Error"]["Code"] == "InvalidAccessKeyId"
+    assert keys(aws, bucket) == []

@@ -268,3 +268,56 @@ def test_a_checksum_signed_into_a_presigned_put_is_verified_CHECKSUM(endpoint, s
     assert objects(s3) == []
     assert requests.put(url, data=data, headers={"x-amz-checksum-sha256": sha(data)}).status_code == 200
     assert s3.head_object(Bucket=s3.bucket, Key="signed.bin", ChecksumMode="ENABLED")["ChecksumSHA256"] == sha(data)
+
+
+def signed_form(endpoint, s3, policy):
+    """A POST form for a policy document written by hand (as a learner's own code might)."""
+    import hmac
+    import json
+
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    credential = f"test/{stamp[:8]}/us-east-1/s3/aws4_request"
+    document = base64.b64encode(json.dumps(policy).encode()).decode()
+    key = b"AWS4test"
+    for part in (stamp[:8], "us-east-1", "s3", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return {"url": f"{endpoint}/{s3.bucket}", "fields": {
+        "key": "incoming/${filename}", "x-amz-algorithm": "AWS4-HMAC-SHA256",
+        "x-amz-credential": credential, "x-amz-date": stamp, "policy": document,
+        "x-amz-signature": hmac.new(key, document.encode(), hashlib.sha256).hexdigest()}}
+
+
+@pytest.mark.parametrize("policy", [
+    {"expiration": "2099-01-01T00:00:00", "conditions": []},                      # no time zone
+    {"conditions": []},                                                             # no expiration
+    {"expiration": "2099-01-01T00:00:00Z", "conditions": {"bucket": "x"}},         # not a list
+    {"expiration": "2099-01-01T00:00:00Z", "conditions": [["eq", "$key"]]},        # two elements
+    {"expiration": "2099-01-01T00:00:00Z", "conditions": [["content-length-range", "a", "b"]]},
+], ids=["naive-expiration", "no-expiration", "conditions-object", "short-condition", "range-not-numbers"])
+def test_a_malformed_post_policy_is_invalid_policy_document_not_a_500_POST(endpoint, s3, policy):
+    response = post(signed_form(endpoint, s3, policy), b"x" * 100)
+    assert (response.status_code, xml(response, "Code")) == (400, "InvalidPolicyDocument")
+    assert xml(response, "Message").startswith("Invalid Policy: ")
+    assert objects(s3) == []
+
+
+def test_complete_with_a_part_number_that_is_not_a_number_is_malformed_xml_MPU(endpoint, s3, upload):
+    upload_id, _, etags = upload
+    url = f"{endpoint}/{s3.bucket}/big?uploadId={upload_id}"
+    body = (f"<CompleteMultipartUpload><Part><PartNumber>one</PartNumber><ETag>{etags[1]}</ETag></Part>"
+            "</CompleteMultipartUpload>")
+    response = requests.post(url, data=body, headers={"Authorization": "AWS4-HMAC-SHA256 Credential=test/x"})
+    assert (response.status_code, xml(response, "Code")) == (400, "MalformedXML")
+    assert objects(s3) == []
+    assert s3.list_multipart_uploads(Bucket=s3.bucket)["Uploads"][0]["UploadId"] == upload_id
+
+
+def test_a_checksum_is_not_reported_for_an_object_replaced_by_copy_or_post(endpoint, s3):
+    s3.put_object(Bucket=s3.bucket, Key="src", Body=b"other bytes")
+    s3.put_object(Bucket=s3.bucket, Key="incoming/c.bin", Body=b"x" * 50, ChecksumSHA256=sha(b"x" * 50))
+    assert post(post_policy(endpoint, s3), b"y" * 60, filename="c.bin").status_code == 204
+    head = s3.head_object(Bucket=s3.bucket, Key="incoming/c.bin", ChecksumMode="ENABLED")
+    assert head.get("ChecksumSHA256") != sha(b"x" * 50)
+    s3.put_object(Bucket=s3.bucket, Key="d", Body=b"z" * 10, ChecksumSHA256=sha(b"z" * 10))
+    s3.copy_object(Bucket=s3.bucket, Key="d", CopySource=f"{s3.bucket}/src")
+    assert s3.head_object(Bucket=s3.bucket, Key="d", ChecksumMode="ENABLED").get("ChecksumSHA256") != sha(b"z" * 10)

@@ -149,7 +149,14 @@ def complete(event, upload_id):
         raise BadRequest("parts must list every uploaded part with its etag")
     listed = []
     for part in parts:
-        entry = {"PartNumber": part.get("partNumber"), "ETag": part.get("etag")}
+        # Checked here so that a malformed list is the client's 400, not a handler crash.
+        if not isinstance(part, dict) or type(part.get("partNumber")) is not int \
+                or not isinstance(part.get("etag"), str) or not part["etag"] \
+                or not isinstance(part.get("checksumSHA256", ""), str):
+            raise BadRequest("each part needs an integer partNumber and a string etag")
+        if not 1 <= part["partNumber"] <= 10000:
+            raise BadRequest("partNumber must be between 1 and 10000")
+        entry = {"PartNumber": part["partNumber"], "ETag": part["etag"]}
         if part.get("checksumSHA256"):
             entry["ChecksumSHA256"] = part["checksumSHA256"]
         listed.append(entry)

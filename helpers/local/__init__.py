@@ -77,27 +77,33 @@ def ensure_running(endpoint_url: str, *, wait: float = 30.0, log_path: str | Non
 
     Returns ``{"endpoint_url", "started": bool, "pid"}``.
     """
-    if probe(endpoint_url):
-        return {"endpoint_url": endpoint_url, "started": False, "pid": None}
     parts = urlsplit(endpoint_url)
     host, port = parts.hostname or DEFAULT_HOST, parts.port or DEFAULT_PORT
-    check_loopback(host)
-    log_file = open(log_path or os.devnull, "ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "helpers.local", "--host", host, "--port", str(port)],
-        stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-    )
+    check_loopback(host)  # before any request: the workbook only talks to loopback
+    if probe(endpoint_url):
+        return {"endpoint_url": endpoint_url, "started": False, "pid": None}
+    with open(log_path or os.devnull, "ab") as log_file:  # the child keeps its own copy
+        process = subprocess.Popen(
+            [sys.executable, "-m", "helpers.local", "--host", host, "--port", str(port)],
+            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+        )
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if probe(endpoint_url):
             return {"endpoint_url": endpoint_url, "started": True, "pid": process.pid}
         if process.poll() is not None:
+            if probe(endpoint_url):  # another caller started one at the same moment: reuse it
+                return {"endpoint_url": endpoint_url, "started": False, "pid": None}
             raise LocalAWSError(
                 f"the local AWS exited with code {process.returncode} while starting on "
                 f"{host}:{port}; is the port used by another program?"
             )
         time.sleep(0.2)
     process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
     raise LocalAWSError(f"the local AWS did not answer on {endpoint_url} within {wait:.0f} s")

@@ -39,13 +39,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot listen on {endpoint}: {err.strerror}. Another program uses the "
               "port; pass --port to choose another.", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM (from `kill`, or the Lab launcher stopping) stops it as Ctrl-C does, so that the
+    # Lambda workers and their temporary folders (function code, credentials) go with it.
+    signal.signal(signal.SIGTERM, interrupt)
     print(f"The local AWS is running at {server.endpoint_url}  (credentials test/test; "
           "Ctrl-C stops it)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
+    finally:
+        server.stop()
     return 0
 
 

@@ -93,7 +93,9 @@ def _principal_matches(spec: Any, who: Principal) -> bool:
     for kind, values in spec.items():
         for value in _as_list(values):
             if kind == "AWS":
-                if value == "*" and not who.anonymous:
+                # "Principal": {"AWS": "*"} is the same as "Principal": "*": everyone, anonymous
+                # callers included (IAM JSON policy reference, "AWS JSON policy elements: Principal").
+                if value == "*":
                     return True
                 if who.arn is None:
                     continue

@@ -296,7 +296,8 @@ def lambda_resource_policy(function: Any) -> dict | None:
 
 
 def _install_lambda_patches() -> None:
-    """Lambda rejects a role its service cannot assume (CreateFunction's InvalidParameterValue)."""
+    """CreateFunction's InvalidParameterValue for a role Lambda cannot assume and for code that
+    is not a zip file (moto accepts both)."""
     from moto.awslambda import models as lambda_models
     from moto.awslambda.exceptions import InvalidParameterValueException
 
@@ -305,6 +306,13 @@ def _install_lambda_patches() -> None:
     original_put = lambda_models.LambdaStorage.put_function
 
     def put_function(self, fn):  # type: ignore[no-untyped-def]
+        import io
+        import zipfile
+
+        code = getattr(fn, "code_bytes", b"")
+        if code and getattr(fn, "package_type", "Zip") != "Image" and not zipfile.is_zipfile(io.BytesIO(code)):
+            raise InvalidParameterValueException(
+                "Could not unzip uploaded file. Please check your file, then try to upload again.")
         role = role_by_arn(self.account_id, fn.role)
         if role is not None and not iam_eval.trust_allows(role_trust_policy(role), "lambda.amazonaws.com"):
             raise InvalidParameterValueException(
@@ -428,8 +436,14 @@ def _install_cloudfront_patches() -> None:
     cf.CloudFrontBackend.create_distribution_with_tags = create
 
     original_update = cf.CloudFrontBackend.update_distribution
+    # Held across the If-Match check and the change: of two writers with the same ETag, one wins.
+    writing = threading.RLock()
 
     def update(self, dist_config, _id, if_match):  # type: ignore[no-untyped-def]
+        with writing:
+            return checked_update(self, dist_config, _id, if_match)
+
+    def checked_update(self, dist_config, _id, if_match):  # type: ignore[no-untyped-def]
         from moto.cloudfront.exceptions import InvalidIfMatchVersion
 
         dist = self.distributions.get(_id)
@@ -447,13 +461,14 @@ def _install_cloudfront_patches() -> None:
     original_delete = cf.CloudFrontBackend.delete_distribution
 
     def delete(self, distribution_id, if_match):  # type: ignore[no-untyped-def]
-        dist = self.distributions.get(distribution_id)
-        if dist is not None and if_match:
-            if if_match != dist.etag:
-                raise _PreconditionFailed()
-            if str(dist.distribution_config.Enabled).lower() == "true":
-                raise _NotDisabled()
-        return original_delete(self, distribution_id, if_match)
+        with writing:
+            dist = self.distributions.get(distribution_id)
+            if dist is not None and if_match:
+                if if_match != dist.etag:
+                    raise _PreconditionFailed()
+                if str(dist.distribution_config.Enabled).lower() == "true":
+                    raise _NotDisabled()
+            return original_delete(self, distribution_id, if_match)
 
     cf.CloudFrontBackend.delete_distribution = delete
 

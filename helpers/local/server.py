@@ -68,7 +68,7 @@ class LocalAWS:
             if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
                 stores.reset()
                 self.oai.reset()
-                self.awslambda.runtime.shutdown()
+                self.awslambda.runtime.reset()
             if path.startswith("/moto-api") or path.startswith("/_aws/"):
                 return self.moto(environ, start_response)
             app = self.moto.get_application(environ)

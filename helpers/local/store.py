@@ -36,17 +36,24 @@ class S3Store:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._objects: dict[tuple[str, str], tuple[str, str, str]] = {}
+        # (bucket, key) -> (algorithm, value, type, ETag of the object the checksum belongs to)
+        self._objects: dict[tuple[str, str], tuple[str, str, str, str]] = {}
         self._uploads: dict[str, dict[str, Any]] = {}
         self._parts: dict[tuple[str, int], str] = {}
 
-    def set_checksum(self, bucket: str, key: str, algorithm: str, value: str, kind: str) -> None:
+    def set_checksum(self, bucket: str, key: str, algorithm: str, value: str, kind: str,
+                     etag: str) -> None:
         with self._lock:
-            self._objects[(bucket, key)] = (algorithm, value, kind)
+            self._objects[(bucket, key)] = (algorithm, value, kind, etag.strip('"'))
 
-    def checksum(self, bucket: str, key: str) -> tuple[str, str, str] | None:
+    def checksum(self, bucket: str, key: str, etag: str) -> tuple[str, str, str] | None:
+        """The stored checksum, if it still belongs to the object with this ETag (any write
+        that bypassed the checksum paths, such as a copy or a POST upload, changed the ETag)."""
         with self._lock:
-            return self._objects.get((bucket, key))
+            found = self._objects.get((bucket, key))
+        if found is None or found[3] != etag.strip('"'):
+            return None
+        return found[:3]
 
     def forget_object(self, bucket: str, key: str) -> None:
         with self._lock:

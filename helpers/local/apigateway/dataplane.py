@@ -487,12 +487,13 @@ class _UnknownApi(Exception):
 
 def render_template(template: str, body: bytes, *, log_name: str) -> bytes:
     """Literal templates and ``$input.body``; anything else is VTL the local AWS cannot run."""
-    text = template.replace("$input.body", body.decode("utf-8", errors="replace"))
-    if "$" in text.replace("$$", "") or "#set" in text or "#if" in text or "#foreach" in text:
+    # Checked on the template itself: a body that contains "$" or "#if" is data, not VTL.
+    rest = template.replace("$input.body", "")
+    if "$" in rest.replace("$$", "") or "#set" in rest or "#if" in rest or "#foreach" in rest:
         raise configuration_error(
             f"the {log_name} uses Velocity (VTL) expressions, which the local AWS does not evaluate"
         )
-    return text.encode("utf-8")
+    return template.replace("$input.body", body.decode("utf-8", errors="replace")).encode("utf-8")
 
 
 def _reason(status: int) -> str:

@@ -232,11 +232,18 @@ def invoke_lambda_proxy(dataplane: Any, request: IntegrationRequest) -> Integrat
     if len(event.encode()) > 6 * 1024 * 1024:
         raise GatewayError("LAMBDA_REQUEST_TOO_LONG", "Lambda request payload over 6 MB")
     outcome: dict[str, Any] = {}
-    worker = threading.Thread(
-        target=lambda: outcome.update(result=dataplane.awslambda.run(request.account, region, function, event)),
-        daemon=True)
+
+    def invoke() -> None:
+        try:
+            outcome["result"] = dataplane.awslambda.run(request.account, region, function, event)
+        except BaseException as err:  # handed to the request thread: a fault, not a timeout
+            outcome["fault"] = err
+
+    worker = threading.Thread(target=invoke, daemon=True)
     worker.start()
     worker.join(request.timeout)
+    if "fault" in outcome:
+        raise outcome["fault"]
     if "result" not in outcome:
         raise GatewayError("INTEGRATION_TIMEOUT",
                            f"Execution failed due to a timeout error after {request.timeout:.0f} s",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import threading
 import uuid
@@ -17,6 +18,8 @@ from werkzeug.wsgi import get_input_stream
 
 from .. import moto_bridge
 from .runtime import FunctionSpec, Invocation, LambdaRuntime
+
+log = logging.getLogger("helpers.local.lambda")
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 # Invoke quotas: 6 MB synchronous, 256 KB asynchronous
@@ -57,8 +60,11 @@ class LambdaService:
             return Invocation(request_id, json.dumps(error).encode(), error, "", 0.0)
         try:
             result = self.runtime.invoke(spec, event, request_id)
-        except RuntimeError as err:
-            error = {"errorMessage": str(err), "errorType": "Runtime.Unknown"}
+        except Exception as err:  # the environment could not start: a failed invocation, not a crash
+            if not isinstance(err, RuntimeError):
+                log.exception("execution environment for %s failed to start", spec.name)
+            error = {"errorMessage": f"{type(err).__name__}: {err}" if not isinstance(err, RuntimeError)
+                     else str(err), "errorType": "Runtime.Unknown"}
             return Invocation(request_id, json.dumps(error).encode(), error, "", 0.0)
         if len(result.payload) > MAX_RESPONSE_PAYLOAD:
             error = {"errorMessage": f"Response payload size ({len(result.payload)} bytes) exceeded "

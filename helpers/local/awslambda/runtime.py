@@ -105,6 +105,15 @@ class ExecutionEnvironment:
     def __init__(self, spec: FunctionSpec, endpoint_url: str) -> None:
         self.spec = spec
         self.folder = tempfile.mkdtemp(prefix="s3wb-lambda-")
+        self.process: subprocess.Popen | None = None
+        try:
+            self._start(spec, endpoint_url)
+        except BaseException:
+            # The folder holds the function's code and credentials: never leave it behind.
+            self.close()
+            raise
+
+    def _start(self, spec: FunctionSpec, endpoint_url: str) -> None:
         task_root = os.path.join(self.folder, "task")
         _extract(spec.code, task_root)
         layer_paths = []
@@ -148,7 +157,6 @@ class ExecutionEnvironment:
         self.init_ms = (time.time() - started) * 1000
         self.init_logs = (ready or {}).get("logs", "")
         if ready is None:
-            self.close()
             raise RuntimeError("the execution environment did not finish its init phase in 10 s")
         self.init_reported = False
 
@@ -169,7 +177,7 @@ class ExecutionEnvironment:
 
     @property
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.process is not None and self.process.poll() is None
 
     def invoke(self, event: str, request_id: str) -> Invocation:
         spec = self.spec
@@ -209,15 +217,16 @@ class ExecutionEnvironment:
                           duration, init_ms, spec.version)
 
     def close(self) -> None:
-        if self.alive:
+        if self.process is not None:
+            if self.alive:
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    self.process.kill()
             try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.process.kill()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -228,7 +237,8 @@ class LambdaRuntime:
         self.endpoint_url = "http://127.0.0.1:4566"
         self._lock = threading.Lock()
         self._idle: dict[tuple, list[ExecutionEnvironment]] = {}
-        self.cold_starts = 0
+        self._closed = False
+        self._stopping = threading.Event()
         self._reaper = threading.Thread(target=self._reap, daemon=True, name="lambda-reaper")
         self._reaper.start()
 
@@ -250,7 +260,8 @@ class LambdaRuntime:
                 if environment.alive:
                     return environment
                 environment.close()
-            self.cold_starts += 1
+            if self._closed:
+                raise RuntimeError("the local AWS is shutting down")
         return ExecutionEnvironment(spec, self.endpoint_url)
 
     def _give_back(self, environment: ExecutionEnvironment) -> None:
@@ -258,6 +269,9 @@ class LambdaRuntime:
             environment.close()
             return
         with self._lock:
+            if self._closed:  # in use while the runtime shut down: close it now
+                environment.close()
+                return
             idle = self._idle.setdefault(environment.spec.key, [])
             if len(idle) < MAX_IDLE_PER_FUNCTION:
                 idle.append(environment)
@@ -301,8 +315,7 @@ class LambdaRuntime:
                                  identity_policies=moto_bridge.role_identity_policies(role)).allowed
 
     def _reap(self) -> None:
-        while True:
-            time.sleep(10)
+        while not self._stopping.wait(10):
             now = time.time()
             with self._lock:
                 stale = [(k, e) for k, envs in self._idle.items() for e in envs
@@ -312,9 +325,17 @@ class LambdaRuntime:
             for _, environment in stale:
                 environment.close()
 
-    def shutdown(self) -> None:
+    def reset(self) -> None:
+        """Close every idle environment (the next invocations start cold)."""
         with self._lock:
             environments = [e for envs in self._idle.values() for e in envs]
             self._idle.clear()
         for environment in environments:
             environment.close()
+
+    def shutdown(self) -> None:
+        """Close all environments, including those in use when they come back, and stop."""
+        with self._lock:
+            self._closed = True
+        self._stopping.set()
+        self.reset()

@@ -27,7 +27,7 @@ import fnmatch
 import json
 import uuid
 from typing import Any, Callable
-from urllib.parse import unquote
+from urllib.parse import parse_qsl
 
 from werkzeug.wsgi import get_input_stream
 
@@ -194,23 +194,22 @@ class CloudFrontDataPlane:
         uri = output.get("uri", request["uri"])
         if not isinstance(uri, str) or not uri.startswith("/"):
             raise invalid("The URI must start with a slash.")
-        headers = output.get("headers", request["headers"])
-        if not isinstance(headers, dict) or any(
-                not isinstance(v, list) or any(not isinstance(e, dict) or "value" not in e for e in v)
-                for v in headers.values()):
-            raise invalid("The headers must map lower-case names to lists of {key, value} objects.")
-        if any(name != name.lower() for name in headers):
-            raise invalid("Header names in the headers object must be lower case.")
+        headers = _valid_headers(output.get("headers", request["headers"]), invalid)
+        querystring = output.get("querystring", request["querystring"])
+        if not isinstance(querystring, str):
+            raise invalid("The querystring must be a string.")
         new_body = body
         returned_body = output.get("body")
         if isinstance(returned_body, dict) and returned_body.get("action") == "replace":
             data = returned_body.get("data", "")
+            if not isinstance(data, str):
+                raise invalid("The body data must be a string.")
             try:
-                new_body = base64.b64decode(data) if returned_body.get("encoding") == "base64" else data.encode()
+                new_body = base64.b64decode(data, validate=True) \
+                    if returned_body.get("encoding") == "base64" else data.encode()
             except ValueError:
                 raise invalid("The body is not valid base64.") from None
-        forwarded = {**request, "uri": uri, "headers": headers,
-                     "querystring": output.get("querystring", request["querystring"]),
+        forwarded = {**request, "uri": uri, "headers": headers, "querystring": querystring,
                      "method": request["method"]}
         return {"request": forwarded, "body": new_body}
 
@@ -224,11 +223,15 @@ class CloudFrontDataPlane:
         caller = self._origin_identity(dist, origin)
         headers = {}
         for name, entries in request["headers"].items():
-            if name in ("host", "authorization", "content-length", "connection", "transfer-encoding") or not entries:
+            # Never forwarded to the origin: hop-by-hop headers, the viewer's credentials, and a
+            # copy source (a copy reads another object; the origin identity only writes).
+            if name in ("host", "authorization", "content-length", "connection", "transfer-encoding") \
+                    or name.startswith("x-amz-copy-source") or not entries:
                 continue
             headers[entries[0].get("key") or name] = entries[0]["value"]
-        query = dict(p.split("=", 1) if "=" in p else (p, "") for p in request["querystring"].split("&") if p)
-        path = f"/{bucket}{origin.origin_path or ''}{unquote(request['uri'])}"
+        query = dict(parse_qsl(request["querystring"], keep_blank_values=True))
+        # The URI stays percent-encoded here: the S3 call decodes it exactly once.
+        path = f"/{bucket}{origin.origin_path or ''}{request['uri']}"
         response = self.s3.call(caller, request["method"], path, query=query, headers=headers, body=body)
         kept = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "server")}
         return response.status, kept, response.body
@@ -262,6 +265,20 @@ def _edge_headers(environ: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
     return headers
 
 
+def _valid_headers(headers: Any, invalid: Any) -> dict[str, list[dict[str, str]]]:
+    """Headers as Lambda@Edge must return them: lower-case names -> lists of {key?, value} with
+    string values."""
+    if not isinstance(headers, dict) or any(
+            not isinstance(v, list) or any(not isinstance(e, dict) or not isinstance(e.get("value"), str)
+                                           or not isinstance(e.get("key", ""), str) for e in v)
+            for v in headers.values()):
+        raise invalid("The headers must map lower-case names to lists of {key, value} objects "
+                      "with string values.")
+    if any(not isinstance(name, str) or name != name.lower() for name in headers):
+        raise invalid("Header names in the headers object must be lower case.")
+    return headers
+
+
 def _generated_response(output: dict) -> tuple[int, dict, bytes]:
     def invalid(why: str) -> EdgeError:
         return EdgeError(502, "LambdaValidationError", f"The Lambda function result failed validation: {why}")
@@ -272,23 +289,23 @@ def _generated_response(output: dict) -> tuple[int, dict, bytes]:
     if not 200 <= status <= 599:
         raise invalid("The status code must be between 200 and 599.")
     body = output.get("body") or ""
+    if not isinstance(body, str):
+        raise invalid("The body must be a string.")
     if output.get("bodyEncoding") == "base64":
         try:
             data = base64.b64decode(body)
         except ValueError:
             raise invalid("The body is not valid base64.") from None
     else:
-        data = str(body).encode()
+        data = body.encode()
     if len(data) > GENERATED_RESPONSE_LIMIT:
         raise invalid("The generated response is larger than 40 KB.")
     if status == 204 and data:
         raise invalid("A 204 response cannot have a body.")
     headers = {}
-    for name, entries in (output.get("headers") or {}).items():
-        if not isinstance(entries, list):
-            raise invalid("Header values must be lists of {key, value} objects.")
+    for name, entries in _valid_headers(output.get("headers") or {}, invalid).items():
         for entry in entries:
-            headers[entry.get("key") or name.title()] = str(entry.get("value", ""))
+            headers[entry.get("key") or name.title()] = entry["value"]
     headers.setdefault("Content-Type", "text/plain")
     headers["X-Cache"] = "LambdaGeneratedResponse from cloudfront"
     return status, headers, data

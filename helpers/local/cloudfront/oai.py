@@ -38,6 +38,8 @@ class OriginAccessIdentities:
 
     def __init__(self, in_use: Callable[[str], bool]) -> None:
         self._lock = threading.Lock()
+        # Held across check-and-change, so two updates with the same If-Match cannot both win.
+        self._writing = threading.Lock()
         self._items: dict[str, dict[str, str]] = {}
         self._in_use = in_use
 
@@ -51,12 +53,6 @@ class OriginAccessIdentities:
     def find(self, identity_id: str) -> dict[str, str] | None:
         with self._lock:
             return self._items.get(identity_id)
-
-    def by_canonical_user(self, canonical: str) -> dict[str, str] | None:
-        with self._lock:
-            return next((i for i in self._items.values() if i["canonical"] == canonical), None)
-
-    # --- WSGI ---------------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
         match = _PATH.match(environ.get("PATH_INFO", ""))
@@ -119,6 +115,10 @@ class OriginAccessIdentities:
         return 200, {"ETag": identity["etag"]}, payload
 
     def _update(self, identity_id: str, body: bytes, if_match: str | None) -> tuple[int, dict[str, str], bytes]:
+        with self._writing:
+            return self._update_checked(identity_id, body, if_match)
+
+    def _update_checked(self, identity_id: str, body: bytes, if_match: str | None) -> tuple[int, dict[str, str], bytes]:
         identity = self._require(identity_id)
         if not if_match:
             raise missing_if_match()
@@ -132,6 +132,10 @@ class OriginAccessIdentities:
         return 200, {"ETag": identity["etag"]}, self._identity_xml(identity)
 
     def _delete(self, identity_id: str, if_match: str | None) -> tuple[int, dict[str, str], bytes]:
+        with self._writing:
+            return self._delete_checked(identity_id, if_match)
+
+    def _delete_checked(self, identity_id: str, if_match: str | None) -> tuple[int, dict[str, str], bytes]:
         identity = self._require(identity_id)
         if not if_match:
             raise missing_if_match()

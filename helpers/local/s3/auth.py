@@ -260,10 +260,10 @@ def header_signed(environ: dict[str, Any]) -> Caller:
     auth = environ.get("HTTP_AUTHORIZATION", "")
     match = re.search(r"Credential=([^/,\s]+)/", auth) or re.match(r"AWS ([^:]+):", auth)
     access_key = match.group(1) if match else ""
-    try:
-        _, caller, _ = _lookup(access_key)
-    except S3AuthError:
-        return _root()  # lenient: moto accepts any key for SDK calls, and so do we
+    if access_key not in ROOT_KEYS and moto_bridge.find_credentials(access_key) is None:
+        return _root()  # lenient: moto accepts any unknown key for SDK calls, and so do we
+    # A key the local AWS issued is checked: a deactivated one is refused, as on AWS.
+    _, caller, _ = _lookup(access_key)
     caller.how = "header"
     return caller
 

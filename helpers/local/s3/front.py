@@ -119,9 +119,23 @@ class S3Front:
         self._moto_app = moto_app
         self.integrity = Integrity(moto_bridge.multipart_upload_exists)
 
-    def authorize(self, caller: Caller, method: str, path: str, query: dict[str, str]) -> S3Response | None:
+    def authorize(self, caller: Caller, method: str, path: str, query: dict[str, str],
+                  copy_source: str | None = None) -> S3Response | None:
+        """None when the caller may make this call; otherwise S3's AccessDenied.
+
+        CopyObject and UploadPartCopy (a PUT with x-amz-copy-source) also read the source
+        object, so they need s3:GetObject on it as well as s3:PutObject on the target
+        (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html)."""
         bucket, key = split_path(path)
-        action = action_for(method, key, query, bucket)
+        refused = self._authorize_action(caller, action_for(method, key, query, bucket), bucket, key)
+        if refused is None and copy_source and key and method.upper() == "PUT":
+            source = unquote(copy_source.split("?", 1)[0]).lstrip("/")
+            source_bucket, _, source_key = source.partition("/")
+            refused = self._authorize_action(caller, "s3:GetObject", source_bucket, source_key or None)
+        return refused
+
+    def _authorize_action(self, caller: Caller, action: str, bucket: str,
+                          key: str | None) -> S3Response | None:
         resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key else "") if bucket else "*"
         decision = iam_eval.evaluate(
             action,
@@ -159,7 +173,8 @@ class S3Front:
     ) -> S3Response:
         """Make one S3 REST call as ``caller``; refusals come back as S3's XML errors."""
         query = dict(query or {})
-        refused = self.authorize(caller, method, path, query)
+        copy_source = next((v for k, v in (headers or {}).items() if k.lower() == "x-amz-copy-source"), None)
+        refused = self.authorize(caller, method, path, query, copy_source)
         if refused is not None:
             return refused
         app = moto_bridge.s3_app(self._moto_app)
@@ -197,7 +212,8 @@ class S3Front:
             from .post import PostUploads
 
             return PostUploads(self).handle(environ, start_response, s3_app, bucket)
-        refused = self.authorize(caller, environ["REQUEST_METHOD"], path, query)
+        refused = self.authorize(caller, environ["REQUEST_METHOD"], path, query,
+                                 environ.get("HTTP_X_AMZ_COPY_SOURCE"))
         if refused is not None:
             return refuse(environ, start_response, refused)
         # Presigned URLs carry their signature in the query: it says nothing about the operation.

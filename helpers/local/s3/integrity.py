@@ -23,6 +23,7 @@ import tempfile
 import zlib
 from typing import Any, Callable
 from xml.etree import ElementTree
+from xml.sax.saxutils import unescape
 
 from werkzeug.wsgi import get_input_stream
 
@@ -172,7 +173,8 @@ class Integrity:
         extra = {}
         if status.startswith("200"):
             alg, value = next(iter(claimed.items()))
-            stores.s3.set_checksum(bucket, key, alg, value, "FULL_OBJECT")
+            etag = next((v for k, v in headers if k.lower() == "etag"), "")
+            stores.s3.set_checksum(bucket, key, alg, value, "FULL_OBJECT", etag)
             extra = {f"x-amz-checksum-{alg}": value, "x-amz-checksum-type": "FULL_OBJECT"}
         return _send(start_response, status, headers, body, extra)
 
@@ -225,7 +227,7 @@ class Integrity:
         environ["wsgi.input"].seek(0)
         try:
             parts = _parts(document)
-        except ElementTree.ParseError:
+        except (ElementTree.ParseError, ValueError):
             return _send(start_response, "400 Bad Request", [],
                          error_response(400, "MalformedXML", "The XML you provided was not well-formed "
                                         "or did not validate against our published schema.").body,
@@ -246,7 +248,6 @@ class Integrity:
                     "the part's entity tag.", UploadId=upload_id, PartNumber=str(number))
                 return _send(start_response, "400 Bad Request", list(refused.headers.items()), refused.body)
         status, headers, body = _call(app, environ)
-        extra: dict[str, str] = {}
         if status.startswith("200"):
             stores.s3.forget_object(bucket, key)
             if algorithm and numbers and all(stored.get(n) for n in numbers):
@@ -255,14 +256,16 @@ class Integrity:
                     for n in numbers:
                         combined.update(base64.b64decode(stored[n]))
                     value = base64.b64encode(combined.digest()).decode() + f"-{len(numbers)}"
-                    stores.s3.set_checksum(bucket, key, algorithm, value, "COMPOSITE")
+                    etag = re.search(rb"<ETag>([^<]*)</ETag>", body)
+                    stores.s3.set_checksum(bucket, key, algorithm, value, "COMPOSITE",
+                                           unescape(etag.group(1).decode(), {"&quot;": '"'}) if etag else "")
                     tag = f"Checksum{algorithm.upper()}".encode()
                     body = body.replace(b"</CompleteMultipartUploadResult>",
                                         b"<" + tag + b">" + value.encode() + b"</" + tag + b">"
                                         b"<ChecksumType>COMPOSITE</ChecksumType>"
                                         b"</CompleteMultipartUploadResult>")
             stores.s3.forget_upload(upload_id)
-        return _send(start_response, status, headers, body, extra)
+        return _send(start_response, status, headers, body)
 
     def list_parts(self, environ: dict[str, Any], start_response: Callable, app: Any, upload_id: str) -> Any:
         """ListParts with each part's checksum (what a resuming client sends back on Complete)."""
@@ -282,9 +285,9 @@ class Integrity:
 
     def _with_checksum(self, environ: dict[str, Any], start_response: Callable, app: Any,
                        bucket: str, key: str) -> Any:
-        checksum = stores.s3.checksum(bucket, key)
-
         def start(status: str, headers: list, exc_info: Any = None) -> Any:
+            etag = next((v for k, v in headers if k.lower() == "etag"), "")
+            checksum = stores.s3.checksum(bucket, key, etag) if etag else None
             if checksum and status.startswith(("200", "206")):
                 alg, value, kind = checksum
                 headers = [(k, v) for k, v in headers if not k.lower().startswith("x-amz-checksum-")]
@@ -301,7 +304,7 @@ def _parts(document: bytes) -> list[tuple[int, dict[str, str]]]:
         if element.tag.split("}")[-1] != "Part":
             continue
         fields = {child.tag.split("}")[-1]: (child.text or "").strip() for child in element}
-        number = int(fields.get("PartNumber", "0") or 0)
+        number = int(fields.get("PartNumber", "0") or 0)  # not a number: MalformedXML
         checksums = {name[len("Checksum"):].lower(): value for name, value in fields.items()
                      if name.startswith("Checksum") and name != "ChecksumType"}
         parts.append((number, checksums))

@@ -109,16 +109,29 @@ class PostUploads:
                 AWSAccessKeyId=access_key, StringToSign=policy_b64, SignatureProvided=provided))
         try:
             policy = json.loads(base64.b64decode(policy_b64))
-            expiration = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
-        except (ValueError, KeyError, TypeError):
-            raise _Refusal(error_response(400, "InvalidPolicyDocument",
-                                          "Invalid Policy: Invalid JSON.")) from None
+            if not isinstance(policy, dict):
+                raise ValueError("not an object")
+        except (ValueError, TypeError):
+            raise _Refusal(_invalid_policy("Invalid JSON.")) from None
+        raw_expiration = policy.get("expiration")
+        if raw_expiration is None:
+            raise _Refusal(_invalid_policy("Policy missing expiration."))
+        try:
+            # S3 wants an ISO 8601 time in UTC (GMT), such as 2026-11-24T12:00:00.000Z.
+            expiration = datetime.fromisoformat(str(raw_expiration).replace("Z", "+00:00"))
+            if expiration.tzinfo is None:
+                raise ValueError("no time zone")
+        except ValueError:
+            raise _Refusal(_invalid_policy(f"Invalid 'expiration' value: '{raw_expiration}'")) from None
+        conditions = policy.get("conditions", [])
+        if not isinstance(conditions, list):
+            raise _Refusal(_invalid_policy("Invalid 'conditions' value: must be a list."))
         if datetime.now(timezone.utc) > expiration:
             raise _Refusal(error_response(403, "AccessDenied", "Invalid according to Policy: Policy expired."))
         _check_token_expiry(record, fields.get("x-amz-security-token"))
         values = {**fields, "key": key, "bucket": bucket}
         covered = {"bucket"}
-        for condition in policy.get("conditions", []):
+        for condition in conditions:
             covered |= self._check_condition(condition, values, file_size)
         extra = sorted(name for name in fields if name not in covered and name not in _EXEMPT
                        and not name.startswith("x-ignore-"))
@@ -137,9 +150,16 @@ class PostUploads:
                                               "property specified."))
             (name, expected), = condition.items()
             condition = ["eq", f"${name}", expected]
+        if not isinstance(condition, list) or len(condition) != 3:
+            raise _Refusal(_invalid_policy("Invalid Condition: conditions are objects with one "
+                                           "property, or lists of three elements."))
         operator = str(condition[0]).lower()
         if operator == "content-length-range":
-            low, high = int(condition[1]), int(condition[2])
+            try:
+                low, high = int(condition[1]), int(condition[2])
+            except (TypeError, ValueError):
+                raise _Refusal(_invalid_policy("Invalid content-length-range condition: the bounds "
+                                               "must be integers.")) from None
             if file_size > high:
                 raise _Refusal(error_response(400, "EntityTooLarge", "Your proposed upload exceeds the "
                                               "maximum allowed size", ProposedSize=str(file_size),
@@ -157,6 +177,10 @@ class PostUploads:
         if not holds:
             raise _Refusal(_policy_failure([condition[0], condition[1], condition[2]]))
         return {name}
+
+
+def _invalid_policy(why: str) -> S3Response:
+    return error_response(400, "InvalidPolicyDocument", f"Invalid Policy: {why}")
 
 
 class _Refusal(Exception):
