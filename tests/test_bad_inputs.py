@@ -518,7 +518,7 @@ CASES = [
          "MPU InvalidPart (checksum)"),
     Case("mp_complete_non_integer_part_number", "multipart",
          complete_via_api(lambda e, c: [{"partNumber": "one", "etag": e[1]}, {"partNumber": 2, "etag": e[2]}]), 400,
-         BAD_PARTNUMBER, "known bug 11: complete does not validate parts"),
+         "each part needs an integer partNumber and a string etag", "known bug 11: complete does not validate parts"),
     # --- multipart: S3 --------------------------------------------------------------------------
     Case("mp_part_body_differs_from_signed_checksum", "multipart", tampered_part, 400, "BadDigest",
          "S3ERR BadDigest"),

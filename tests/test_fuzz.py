@@ -28,9 +28,9 @@ from helpers.local.s3 import auth
 from helpers.local.s3.post import PostUploads, _Refusal
 
 pytestmark = pytest.mark.fuzz
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-HTTP_FUZZ = settings(FUZZ, max_examples=120)
+HTTP_FUZZ = settings(FUZZ, max_examples=100)
 
 text = st.text(max_size=40)
 ascii_text = st.text(alphabet=string.printable, max_size=40)
