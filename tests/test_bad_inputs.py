@@ -155,18 +155,21 @@ def paths(local_aws):
         cloudfront = wb.build_cloudfront_upload(target, prefixes[3], secret=SECRET)
         cloudfront_jwt = wb.build_cloudfront_upload(target, prefixes[4], secret=JWT_KEY, module="edge_jwt")
         keys = {}
-        for state in ("active", "inactive"):
+        for state in ("active", "inactive", "putonly"):
             user = f"{prefixes[0]}-{state}"
             iam.create_user(UserName=user)
             users.append(user)
+            statement = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"} if state != "putonly" else {
+                "Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{presign.bucket}/*"}
             iam.put_user_policy(UserName=user, PolicyName="put", PolicyDocument=json.dumps({
-                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+                "Version": "2012-10-17", "Statement": [statement]}))
             created = iam.create_access_key(UserName=user)["AccessKey"]
             keys[state] = {"access_key": created["AccessKeyId"], "secret": created["SecretAccessKey"]}
             if state == "inactive":
                 iam.update_access_key(UserName=user, AccessKeyId=created["AccessKeyId"], Status="Inactive")
         built = Paths(target, local_aws.endpoint_url, proxy, presign, multipart, cloudfront, cloudfront_jwt,
                       keys["active"], keys["inactive"])
+        built.put_only_keys = keys["putonly"]
         # Expired in a second: signed now, used by the cases later (after a wait if need be).
         built.expired = {
             "made": time.time(),
@@ -658,3 +661,46 @@ def leftovers(p: Paths, before: dict, after: dict) -> None:
         for upload_id, (key, _) in state["uploads"].items():
             if upload_id not in before[bucket]["uploads"]:
                 p.s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+
+
+# --- copy sources: a copy must not read what the caller may not read (known bug 1) ------------------
+
+SECRET_BYTES = b"only the bucket owner may read this"
+
+
+@pytest.fixture
+def secret_object(paths):
+    paths.s3.put_object(Bucket=paths.multipart.bucket, Key="private/secret.txt", Body=SECRET_BYTES)
+    yield f"{paths.multipart.bucket}/private/secret.txt"
+    paths.s3.delete_object(Bucket=paths.multipart.bucket, Key="private/secret.txt")
+
+
+@pytest.mark.bad_input
+def test_copy_object_needs_get_object_on_the_source_S3ERR_AccessDenied(paths, secret_object):
+    """CopyObject needs s3:GetObject on the source as well as s3:PutObject on the destination
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html#API_CopyObject_Permissions)."""
+    from botocore.exceptions import ClientError
+
+    keys = paths.put_only_keys
+    client = paths.signer(keys["access_key"], keys["secret"])
+    before = snapshot(paths)
+    with pytest.raises(ClientError) as err:
+        client.copy_object(Bucket=paths.presign.bucket, Key="uploads/stolen.txt", CopySource=secret_object)
+    assert (err.value.response["ResponseMetadata"]["HTTPStatusCode"], err.value.response["Error"]["Code"]) == \
+        (403, "AccessDenied")
+    assert snapshot(paths) == before
+
+
+@pytest.mark.bad_input
+def test_cloudfront_does_not_forward_a_viewer_copy_source(paths, secret_object):
+    """A viewer's x-amz-copy-source must not turn the origin's PutObject into a copy of an object
+    the viewer cannot read (the OAI may only put): the local AWS drops viewer x-amz-copy-source*
+    headers on origin requests."""
+    response = requests.put(f"{paths.cloudfront.url}/copied.txt", data=b"my own bytes",
+                            headers={"Authorization": SECRET, "x-amz-copy-source": secret_object})
+    try:
+        assert response.status_code == 200, response.text
+        stored = paths.s3.get_object(Bucket=paths.cloudfront.bucket, Key="copied.txt")["Body"].read()
+        assert stored == b"my own bytes" and SECRET_BYTES not in stored
+    finally:
+        paths.s3.delete_object(Bucket=paths.cloudfront.bucket, Key="copied.txt")
