@@ -195,7 +195,7 @@ def main() -> int:
             rows.append(("local AWS peak RSS, whole run (before reads)", rss_mib(pid), "MiB", None, ""))
             rows.append(("client peak RSS", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MiB",
                          None, ""))
-            # Byte-exactness last: reading an object back is not streamed (see README).
+            # Byte-exactness last (reading back is streamed too, but is not what is measured).
             exact = (wb.object_sha256(bucket, "big.bin", s3=s3) == big_sha
                      and wb.object_sha256(api.bucket, done["key"], s3=s3) == big_sha)
         for p in (prefix, prefix + "m", prefix + "p", prefix + "c", prefix + "l"):

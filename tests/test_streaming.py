@@ -78,7 +78,7 @@ def own_process_aws():
     os.kill(started["pid"], 15)
 
 
-def test_a_256_mib_upload_and_its_multipart_twin_keep_the_server_s_memory_bounded(own_process_aws, tmp_path):
+def test_256_mib_uploads_and_reading_one_back_keep_the_server_s_memory_bounded(own_process_aws, tmp_path):
     endpoint, pid = own_process_aws["endpoint_url"], own_process_aws["pid"]
     target = wb.connect("local", endpoint_url=endpoint, start=False)
     s3 = target.client("s3")
@@ -101,9 +101,10 @@ def test_a_256_mib_upload_and_its_multipart_twin_keep_the_server_s_memory_bounde
             etags.append(response.headers["ETag"])
     s3.complete_multipart_upload(Bucket=bucket, Key="parts.bin", UploadId=upload_id, MultipartUpload={
         "Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]})
+    assert wb.object_sha256(bucket, "big.bin", s3=s3) == wb.sha256_file(path)  # read back, streamed too
     grew = rss_mib(pid, "VmHWM") - before
     # Holding either object in memory would take 256 MiB at least; streaming takes a few chunks.
-    assert grew < 128, f"the local AWS grew by {grew:.0f} MiB during 256 MiB uploads"
+    assert grew < 128, f"the local AWS grew by {grew:.0f} MiB during 256 MiB uploads and a read"
     head = s3.head_object(Bucket=bucket, Key="big.bin")
     md5 = hashlib.md5()
     with open(path, "rb") as f:

@@ -258,6 +258,33 @@ def multipart_upload_exists(bucket_name: str, upload_id: str) -> bool:
     return bucket is not None and upload_id in bucket.multiparts
 
 
+def object_chunks(bucket_name: str, key_name: str, etag: str, size: int) -> Any | None:
+    """The bytes of the current object version in 1 MiB chunks, read from its file as they are
+    sent (moto's GetObject reads the whole object into memory). None if the object is not the
+    one with this ETag and size any more (the caller lets moto answer)."""
+    from moto.s3.models import s3_backends
+
+    bucket = s3_backends[ACCOUNT_ID]["global"].buckets.get(bucket_name)
+    key = bucket.keys.get(key_name) if bucket is not None else None
+    if key is None or key.etag != etag or key.size != size:
+        return None
+
+    def chunks() -> Any:
+        offset = 0
+        while offset < size:
+            with key.lock:
+                try:
+                    key._value_buffer.seek(offset)
+                    data = key._value_buffer.read(min(COPY_CHUNK, size - offset))
+                except ValueError:  # replaced and disposed meanwhile: the response ends short
+                    return
+            if not data:
+                return
+            offset += len(data)
+            yield data
+    return chunks()
+
+
 # --- CloudWatch Logs -------------------------------------------------------------------------
 
 def put_log_lines(account_id: str, region: str, group: str, stream: str, lines: list[str]) -> None:

@@ -191,7 +191,26 @@ class Integrity:
             return self.list_parts(environ, start_response, app, query["uploadId"])
         if method in ("GET", "HEAD") and environ.get("HTTP_X_AMZ_CHECKSUM_MODE", "").upper() == "ENABLED":
             return self._with_checksum(environ, start_response, app, bucket, key)
+        if method == "GET" and not query and "HTTP_RANGE" not in environ:
+            return self.get_object(environ, start_response, app, bucket, key)
         return app(environ, start_response)
+
+    # --- whole-object reads -----------------------------------------------------------------
+
+    def get_object(self, environ: dict[str, Any], start_response: Callable, app: Any,
+                   bucket: str, key: str) -> Any:
+        """GetObject streamed from the object's file: moto answers the same request as HEAD
+        (headers, conditional requests, errors), then the body follows in chunks."""
+        head_environ = {**environ, "REQUEST_METHOD": "HEAD"}
+        status, headers, _ = _call(app, head_environ)
+        found = {k.lower(): v for k, v in headers}
+        chunks = None
+        if status.startswith("200") and found.get("content-length", "").isdigit():
+            chunks = moto_bridge.object_chunks(bucket, key, found.get("etag", ""), int(found["content-length"]))
+        if chunks is None:
+            return app(environ, start_response)
+        start_response(status, headers)
+        return chunks
 
     # --- single PUT -------------------------------------------------------------------------
 
