@@ -29,6 +29,15 @@ def test_put_through_the_proxy_stores_the_body_byte_exact(proxy_api):
     assert head["ContentType"] == "image/jpeg"  # the client's Content-Type reaches S3
 
 
+def test_a_second_put_to_the_same_key_overwrites_it(proxy_api):
+    """S3 PutObject replaces an existing object (without versioning); so does the proxy."""
+    api = proxy_api()
+    assert requests.put(api.url("same.bin"), data=b"first").status_code == 200
+    second = BINARY * 3
+    assert requests.put(api.url("same.bin"), data=second).status_code == 200
+    assert api.get("same.bin") == second
+
+
 def test_create_rest_api_keeps_binary_media_types_and_patch_adds_them(aws, name):
     apigw = aws("apigateway")
     created = apigw.create_rest_api(name=name, binaryMediaTypes=["*/*"])

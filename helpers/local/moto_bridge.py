@@ -14,6 +14,10 @@ Patches applied by :func:`install` (each fixes something moto gets wrong or drop
 - CloudFront: moto drops Lambda@Edge and function associations, S3OriginConfig (the origin
   access identity) and OriginAccessControlId from distribution configs, accepts any If-Match
   and deletes enabled distributions; AWS keeps the config whole and refuses those.
+- S3 object bytes: moto reads every request body whole into memory and joins multipart parts
+  in memory. The data plane spools bodies to disk while it reads them (s3/integrity.py) and
+  hands moto a :class:`FileBody`; the key adopts that file as its storage, and
+  CompleteMultipartUpload copies the parts' files into one file chunk by chunk.
 - deployments: moto's Deployment is only an id, so the data plane could not honour AWS's rule
   that a stage serves the API as it was when deployed. A snapshot is taken into the extension
   store at CreateDeployment.
@@ -147,6 +151,7 @@ def install() -> None:
     apigw_models.APIGatewayBackend.put_integration = put_integration
     _install_lambda_patches()
     _install_cloudfront_patches()
+    _install_s3_streaming_patches()
 
 
 def _validate_request_mapping(mapping: dict[str, str], declared: dict[str, Any]) -> None:
@@ -251,6 +256,33 @@ def multipart_upload_exists(bucket_name: str, upload_id: str) -> bool:
 
     bucket = s3_backends[ACCOUNT_ID]["global"].buckets.get(bucket_name)
     return bucket is not None and upload_id in bucket.multiparts
+
+
+def object_chunks(bucket_name: str, key_name: str, etag: str, size: int) -> Any | None:
+    """The bytes of the current object version in 1 MiB chunks, read from its file as they are
+    sent (moto's GetObject reads the whole object into memory). None if the object is not the
+    one with this ETag and size any more (the caller lets moto answer)."""
+    from moto.s3.models import s3_backends
+
+    bucket = s3_backends[ACCOUNT_ID]["global"].buckets.get(bucket_name)
+    key = bucket.keys.get(key_name) if bucket is not None else None
+    if key is None or key.etag != etag or key.size != size:
+        return None
+
+    def chunks() -> Any:
+        offset = 0
+        while offset < size:
+            with key.lock:
+                try:
+                    key._value_buffer.seek(offset)
+                    data = key._value_buffer.read(min(COPY_CHUNK, size - offset))
+                except ValueError:  # replaced and disposed meanwhile: the response ends short
+                    return
+            if not data:
+                return
+            offset += len(data)
+            yield data
+    return chunks()
 
 
 # --- CloudWatch Logs -------------------------------------------------------------------------
@@ -487,3 +519,91 @@ def _PreconditionFailed() -> Exception:  # noqa: N802 - reads like the error it 
 def _NotDisabled() -> Exception:  # noqa: N802
     return _cloudfront_exception("DistributionNotDisabled", "The distribution you are trying to "
                                  "delete has not been disabled.")
+
+
+# --- S3 object bytes on disk -------------------------------------------------------------------
+
+BODY_ENVIRON_KEY = "s3wb.file_body"
+COPY_CHUNK = 8 * 1024 * 1024
+
+
+class FileBody:
+    """A request body already spooled to a file, handed to moto in place of ``bytes``.
+
+    moto's FakeKey adopts the file as its storage (no copy in memory); ``md5`` is the hex digest
+    computed while spooling, so the ETag needs no second pass over the bytes."""
+
+    def __init__(self, file: Any, size: int, md5: str | None = None) -> None:
+        self.file, self.size, self.md5 = file, size, md5
+        self.adopted = False  # set when a key took the file as its storage
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __bool__(self) -> bool:
+        return True  # even when empty: moto must take this path, not `body or b""`
+
+
+def _install_s3_streaming_patches() -> None:
+    from moto.s3 import models as s3_models
+    from moto.s3 import responses as s3_responses
+    from moto.s3.exceptions import EntityTooSmall, InvalidPart, MalformedXML
+    from moto.s3.models import FakeKey, FakeMultipart
+
+    original_setup = s3_responses.S3Response.setup_class
+
+    def setup_class(self, request, full_url=None, headers=None):  # type: ignore[no-untyped-def]
+        original_setup(self, request, full_url, headers)
+        body = getattr(request, "environ", {}).get(BODY_ENVIRON_KEY)
+        if body is not None:
+            self.body = body
+
+    s3_responses.S3Response.setup_class = setup_class
+
+    original_value = FakeKey.value
+
+    def set_value(self, new_value):  # type: ignore[no-untyped-def]
+        if not isinstance(new_value, FileBody):
+            return original_value.fset(self, new_value)
+        previous, self._value_buffer = self._value_buffer, new_value.file
+        new_value.adopted = True
+        self.contentsize = new_value.size
+        if self._etag is None and new_value.md5:
+            self._etag = new_value.md5
+        previous.close()
+
+    FakeKey.value = property(original_value.fget, set_value)
+
+    def complete(self, body):  # type: ignore[no-untyped-def]
+        """FakeMultipart.complete without holding the object in memory: S3's checks (each part
+        listed with its ETag, every part but the last at least 5 MiB), then the parts' files
+        copied in order into one file. Checksums of the whole object are the data plane's
+        (store.S3Store), not moto's."""
+        import codecs
+        import hashlib
+        import tempfile
+
+        listed = []
+        for number, etag in body:
+            part = self.parts.get(number)
+            if part is None or part.etag.replace('"', "") != etag.replace('"', ""):
+                raise InvalidPart()
+            listed.append(part)
+        if not listed:
+            raise MalformedXML()
+        if any(part.contentsize < s3_models.S3_UPLOAD_PART_MIN_SIZE for part in listed[:-1]):
+            raise EntityTooSmall()
+        joined = tempfile.TemporaryFile()
+        md5s = b""
+        size = 0
+        for part in listed:
+            md5s += codecs.decode(part.etag.replace('"', ""), "hex")
+            with part.lock:
+                part._value_buffer.seek(0)
+                for chunk in iter(lambda: part._value_buffer.read(COPY_CHUNK), b""):
+                    joined.write(chunk)
+                    size += len(chunk)
+        etag = f"{hashlib.md5(md5s).hexdigest()}-{len(listed)}"
+        return FileBody(joined, size), etag, None
+
+    FakeMultipart.complete = complete

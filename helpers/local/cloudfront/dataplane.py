@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import fnmatch
 import json
+import tempfile
 import uuid
 from typing import Any, Callable
 from urllib.parse import parse_qsl
@@ -134,7 +135,7 @@ class CloudFrontDataPlane:
             raise EdgeError(403, "Error", "This distribution is not configured to allow the HTTP request "
                             "method that was used for this request. The distribution supports only "
                             "cachable requests.")
-        body = stream.read()
+        body = _spooled(stream)
         request = {
             "clientIp": environ.get("REMOTE_ADDR", "127.0.0.1"),
             "headers": _edge_headers(environ),
@@ -151,7 +152,7 @@ class CloudFrontDataPlane:
             request, body = outcome["request"], outcome["body"]
         return self._origin(dist, behaviour, request, body)
 
-    def _viewer_request(self, dist: Any, association: dict, request: dict, body: bytes,
+    def _viewer_request(self, dist: Any, association: dict, request: dict, body: Any,
                         request_id: str) -> dict:
         arn = association["LambdaFunctionARN"]
         function = moto_bridge.lambda_function(moto_bridge.ACCOUNT_ID, "us-east-1", arn)
@@ -160,9 +161,10 @@ class CloudFrontDataPlane:
                             "CloudFront distribution is invalid or doesn't have the required permissions.")
         event_request = dict(request)
         if association.get("IncludeBody"):
-            event_request["body"] = {"inputTruncated": len(body) > VIEWER_BODY_LIMIT, "action": "read-only",
+            head = _head(body, VIEWER_BODY_LIMIT + 1)
+            event_request["body"] = {"inputTruncated": len(head) > VIEWER_BODY_LIMIT, "action": "read-only",
                                      "encoding": "base64",
-                                     "data": base64.b64encode(body[:VIEWER_BODY_LIMIT]).decode()}
+                                     "data": base64.b64encode(head[:VIEWER_BODY_LIMIT]).decode()}
         event = {"Records": [{"cf": {
             "config": {"distributionDomainName": dist.domain_name, "distributionId": dist.distribution_id,
                        "eventType": "viewer-request", "requestId": request_id},
@@ -186,7 +188,7 @@ class CloudFrontDataPlane:
         return self._forwarded(output, request, body)
 
     @staticmethod
-    def _forwarded(output: dict, request: dict, body: bytes) -> dict:
+    def _forwarded(output: dict, request: dict, body: Any) -> dict:
         """Validate a returned request; what the function may change is forwarded."""
         def invalid(why: str) -> EdgeError:
             return EdgeError(502, "LambdaValidationError",
@@ -213,7 +215,7 @@ class CloudFrontDataPlane:
                      "method": request["method"]}
         return {"request": forwarded, "body": new_body}
 
-    def _origin(self, dist: Any, behaviour: Any, request: dict, body: bytes) -> tuple[int, dict, bytes]:
+    def _origin(self, dist: Any, behaviour: Any, request: dict, body: Any) -> tuple[int, dict, bytes]:
         origins = {o.id: o for o in dist.distribution_config.Origins["Items"]}
         origin = origins[behaviour.target_origin_id]
         bucket = _s3_bucket(origin.domain_name)
@@ -249,6 +251,25 @@ class CloudFrontDataPlane:
             return Caller(iam_eval.Principal(service="cloudfront.amazonaws.com"), [], "oac",
                           context={"AWS:SourceArn": dist.arn, "AWS:SourceAccount": moto_bridge.ACCOUNT_ID})
         return Caller()
+
+
+def _spooled(stream: Any) -> Any:
+    """The viewer's body in a temporary file (memory up to 8 MiB, disk beyond), read in chunks:
+    CloudFront passes uploads of any size through to the origin."""
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+        spool.write(chunk)
+    spool.seek(0)
+    return spool
+
+
+def _head(body: Any, size: int) -> bytes:
+    """The first ``size`` bytes of a body (bytes or a spooled file, left at its start)."""
+    if isinstance(body, bytes):
+        return body[:size]
+    head = body.read(size)
+    body.seek(0)
+    return head
 
 
 def _edge_headers(environ: dict[str, Any]) -> dict[str, list[dict[str, str]]]:

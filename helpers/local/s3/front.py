@@ -12,9 +12,10 @@ Limitations: Block Public Access settings are not applied to policy evaluation; 
 """
 from __future__ import annotations
 
+import io
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 from urllib.parse import parse_qsl, quote, unquote
 from xml.sax.saxutils import escape
 
@@ -24,6 +25,10 @@ from werkzeug.wsgi import get_input_stream
 
 from .. import iam_eval, moto_bridge
 from .auth import Caller, S3AuthError, authenticate
+
+
+MOTO_AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, "
+                      "SignedHeaders=host, Signature=local-data-plane")
 
 
 @dataclass
@@ -169,24 +174,42 @@ class S3Front:
         *,
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
-        body: bytes = b"",
+        body: bytes | IO[bytes] = b"",
     ) -> S3Response:
-        """Make one S3 REST call as ``caller``; refusals come back as S3's XML errors."""
+        """Make one S3 REST call as ``caller``; refusals come back as S3's XML errors.
+
+        ``body`` may be bytes or a file positioned at its start (large bodies stay on disk)."""
         query = dict(query or {})
         copy_source = next((v for k, v in (headers or {}).items() if k.lower() == "x-amz-copy-source"), None)
         refused = self.authorize(caller, method, path, query, copy_source)
         if refused is not None:
             return refused
         app = moto_bridge.s3_app(self._moto_app)
+        if isinstance(body, bytes):
+            stream, length = io.BytesIO(body), len(body)
+        else:
+            start = body.tell()
+            length = body.seek(0, io.SEEK_END) - start
+            body.seek(start)
+            stream = body
         builder = EnvironBuilder(
             path=quote(unquote(path), safe="/"),
             method=method.upper(),
             query_string=query,
-            headers={"Host": "localhost", **(headers or {})},
-            data=body,
+            # The caller was authorized above; moto must not second-guess it (it refuses
+            # unsigned overwrites of existing objects), so the call reaches it as signed.
+            headers={"Host": "localhost", "Authorization": MOTO_AUTHORIZATION, **(headers or {})},
+            input_stream=stream,
+            content_length=length,
         )
         environ = builder.get_environ()
-        app_iter, status, response_headers = run_wsgi_app(app, environ, buffered=True)
+        bucket, key = split_path(path)
+
+        def serve(env: dict[str, Any], start_response: Any) -> Any:
+            # The same path as clients' requests: bodies spooled, checksums kept with the object.
+            return self.integrity.serve(env, start_response, app, bucket, key, query)
+
+        app_iter, status, response_headers = run_wsgi_app(serve, environ, buffered=True)
         try:
             data = b"".join(app_iter)
         finally:

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import queue
 import re
 import tempfile
+import threading
 import zlib
 from typing import Any, Callable
 from xml.etree import ElementTree
@@ -27,11 +30,16 @@ from xml.sax.saxutils import unescape
 
 from werkzeug.wsgi import get_input_stream
 
+from .. import moto_bridge
 from ..store import stores
 from .front import S3Response, error_response, refuse
 
 CHECKSUM_HEADERS = ("sha256", "sha1", "crc32", "crc32c", "crc64nvme")
-SPOOL_MEMORY = 8 * 1024 * 1024
+# Bodies up to 1 MiB stay in memory; larger ones go to a temporary file, which the stored
+# object then keeps (so a 1 GiB upload costs disk, not memory).
+SPOOL_MEMORY = 1024 * 1024
+HASH_QUEUE = 8
+MAX_COMPLETE_DOCUMENT = 4 * 1024 * 1024  # 10,000 <Part> elements with checksums fit easily
 
 
 class _Crc32:
@@ -77,23 +85,53 @@ def _claimed_checksums(environ: dict[str, Any]) -> dict[str, str]:
 
 
 def _spool(environ: dict[str, Any], algorithms: set[str]) -> dict[str, str]:
-    """Read the body into a spooled file (memory up to 8 MiB, disk beyond), hashing as it comes;
-    moto then reads the spool. Returns base64 digests for ``algorithms``."""
+    """Read the body in 1 MiB chunks into a temporary file, hashing as it comes (MD5 for the
+    ETag, and ``algorithms``), and hand moto the file instead of the bytes: memory stays bounded
+    whatever the size. Returns base64 digests for ``algorithms``.
+
+    Hashing runs in a second thread, overlapped with reading the socket (hashlib releases the
+    GIL on large buffers); at most HASH_QUEUE chunks wait for it.
+    If the client breaks off, ClientDisconnected propagates before moto is called: nothing is
+    stored (S3 never shows a partial object)."""
     hashers = {alg: _HASHERS[alg]() for alg in algorithms if alg in _HASHERS}
+    md5 = hashlib.md5()
+    chunks: queue.Queue = queue.Queue(maxsize=HASH_QUEUE)
+
+    def digest() -> None:
+        while (chunk := chunks.get()) is not None:
+            md5.update(chunk)
+            for hasher in hashers.values():
+                hasher.update(chunk)
+
+    worker = threading.Thread(target=digest, daemon=True, name="s3-digest")
+    worker.start()
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
-    stream = get_input_stream(environ)
     size = 0
-    for chunk in iter(lambda: stream.read(1024 * 1024), b""):
-        spool.write(chunk)
-        size += len(chunk)
-        for hasher in hashers.values():
-            hasher.update(chunk)
-    spool.seek(0)
-    environ["wsgi.input"] = spool
-    environ["CONTENT_LENGTH"] = str(size)
+    try:
+        stream = get_input_stream(environ)
+        for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+            spool.write(chunk)
+            chunks.put(chunk)
+            size += len(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    finally:
+        chunks.put(None)
+        worker.join()
+    environ[moto_bridge.BODY_ENVIRON_KEY] = moto_bridge.FileBody(spool, size, md5.hexdigest())
+    environ["wsgi.input"] = io.BytesIO(b"")
+    environ["CONTENT_LENGTH"] = "0"
     environ.pop("HTTP_TRANSFER_ENCODING", None)
     environ["wsgi.input_terminated"] = False
     return {alg: base64.b64encode(h.digest()).decode() for alg, h in hashers.items()}
+
+
+def _unused_spool(environ: dict[str, Any]) -> None:
+    """Close a spooled body moto did not adopt (the request was refused)."""
+    body = environ.pop(moto_bridge.BODY_ENVIRON_KEY, None)
+    if body is not None and not body.adopted:
+        body.file.close()
 
 
 def _aws_chunked(environ: dict[str, Any]) -> bool:
@@ -153,14 +191,33 @@ class Integrity:
             return self.list_parts(environ, start_response, app, query["uploadId"])
         if method in ("GET", "HEAD") and environ.get("HTTP_X_AMZ_CHECKSUM_MODE", "").upper() == "ENABLED":
             return self._with_checksum(environ, start_response, app, bucket, key)
+        if method == "GET" and not query and "HTTP_RANGE" not in environ:
+            return self.get_object(environ, start_response, app, bucket, key)
         return app(environ, start_response)
+
+    # --- whole-object reads -----------------------------------------------------------------
+
+    def get_object(self, environ: dict[str, Any], start_response: Callable, app: Any,
+                   bucket: str, key: str) -> Any:
+        """GetObject streamed from the object's file: moto answers the same request as HEAD
+        (headers, conditional requests, errors), then the body follows in chunks."""
+        head_environ = {**environ, "REQUEST_METHOD": "HEAD"}
+        status, headers, _ = _call(app, head_environ)
+        found = {k.lower(): v for k, v in headers}
+        chunks = None
+        if status.startswith("200") and found.get("content-length", "").isdigit():
+            chunks = moto_bridge.object_chunks(bucket, key, found.get("etag", ""), int(found["content-length"]))
+        if chunks is None:
+            return app(environ, start_response)
+        start_response(status, headers)
+        return chunks
 
     # --- single PUT -------------------------------------------------------------------------
 
     def put_object(self, environ: dict[str, Any], start_response: Callable, app: Any,
                    bucket: str, key: str) -> Any:
         claimed = _claimed_checksums(environ)
-        if not claimed or _aws_chunked(environ):
+        if _aws_chunked(environ):  # SDK uploads with trailing checksums: moto decodes those
             status, headers, body = _call(app, environ)
             if status.startswith("200"):
                 stores.s3.forget_object(bucket, key)
@@ -168,10 +225,14 @@ class Integrity:
         computed = _spool(environ, set(claimed))
         refused = _bad_checksum(claimed, computed)
         if refused is not None:
+            _unused_spool(environ)
             return _send(start_response, f"{refused.status} Error", list(refused.headers.items()), refused.body)
         status, headers, body = _call(app, environ)
+        _unused_spool(environ)
         extra = {}
-        if status.startswith("200"):
+        if status.startswith("200") and not claimed:
+            stores.s3.forget_object(bucket, key)
+        elif status.startswith("200"):
             alg, value = next(iter(claimed.items()))
             etag = next((v for k, v in headers if k.lower() == "etag"), "")
             stores.s3.set_checksum(bucket, key, alg, value, "FULL_OBJECT", etag)
@@ -209,8 +270,10 @@ class Integrity:
         computed = _spool(environ, wanted)
         refused = _bad_checksum(claimed, computed)
         if refused is not None:
+            _unused_spool(environ)
             return _send(start_response, f"{refused.status} Error", list(refused.headers.items()), refused.body)
         status, headers, body = _call(app, environ)
+        _unused_spool(environ)
         extra = {}
         if status.startswith("200") and upload and upload["algorithm"] in computed:
             value = computed[upload["algorithm"]]
@@ -222,9 +285,11 @@ class Integrity:
                  bucket: str, key: str, upload_id: str) -> Any:
         if not self._upload_exists(bucket, upload_id):
             return refuse(environ, start_response, _no_such_upload(upload_id))
-        _spool(environ, set())
-        document = environ["wsgi.input"].read()
-        environ["wsgi.input"].seek(0)
+        document = get_input_stream(environ).read(MAX_COMPLETE_DOCUMENT)
+        environ["wsgi.input"] = io.BytesIO(document)
+        environ["CONTENT_LENGTH"] = str(len(document))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ["wsgi.input_terminated"] = False
         try:
             parts = _parts(document)
         except (ElementTree.ParseError, ValueError):

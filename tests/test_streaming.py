@@ -1,0 +1,115 @@
+"""Upload bodies stream through the local AWS: a body that breaks off stores nothing, and a large
+upload does not hold the object in the server's memory. (Figures live in `make bench`; these are
+bounds, generous enough to be stable.)"""
+import hashlib
+import os
+import socket
+import time
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+
+import helpers as wb
+from helpers import local
+
+MiB = 1024 * 1024
+
+
+def signer(endpoint):
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+                        aws_secret_access_key="test",
+                        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+
+
+def break_off(url, announced, sent):
+    """Send a PUT announcing ``announced`` bytes, send ``sent`` of them, and hang up."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port)) as conn:
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        conn.sendall(f"PUT {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Length: {announced}\r\n"
+                     "Content-Type: application/octet-stream\r\n\r\n".encode())
+        conn.sendall(os.urandom(sent))
+    time.sleep(0.5)  # the server notices the hang-up
+
+
+def test_a_put_that_breaks_off_mid_body_leaves_no_object(endpoint, aws, name):
+    s3 = aws("s3")
+    s3.create_bucket(Bucket=name)
+    url = signer(endpoint).generate_presigned_url("put_object", Params={"Bucket": name, "Key": "cut.bin"},
+                                                  ExpiresIn=300, HttpMethod="PUT")
+    break_off(url, 10 * MiB, 3 * MiB)
+    assert "Contents" not in s3.list_objects_v2(Bucket=name)
+    # An object that was there before keeps its bytes when a replacement breaks off.
+    s3.put_object(Bucket=name, Key="cut.bin", Body=b"kept")
+    break_off(url, 10 * MiB, 2 * MiB)
+    assert s3.get_object(Bucket=name, Key="cut.bin")["Body"].read() == b"kept"
+
+
+def test_a_part_that_breaks_off_is_not_listed(endpoint, aws, name):
+    s3 = aws("s3")
+    s3.create_bucket(Bucket=name)
+    upload_id = s3.create_multipart_upload(Bucket=name, Key="big")["UploadId"]
+    url = signer(endpoint).generate_presigned_url("upload_part", ExpiresIn=300, HttpMethod="PUT", Params={
+        "Bucket": name, "Key": "big", "UploadId": upload_id, "PartNumber": 1})
+    break_off(url, 8 * MiB, 1 * MiB)
+    assert s3.list_parts(Bucket=name, Key="big", UploadId=upload_id).get("Parts", []) == []
+    s3.abort_multipart_upload(Bucket=name, Key="big", UploadId=upload_id)
+
+
+def rss_mib(pid, field):
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError(f"no {field} for {pid}")
+
+
+@pytest.fixture
+def own_process_aws():
+    """A local AWS in its own process, so that its memory is its own."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = local.ensure_running(f"http://127.0.0.1:{port}")
+    yield started
+    os.kill(started["pid"], 15)
+
+
+def test_256_mib_uploads_and_reading_one_back_keep_the_server_s_memory_bounded(own_process_aws, tmp_path):
+    endpoint, pid = own_process_aws["endpoint_url"], own_process_aws["pid"]
+    target = wb.connect("local", endpoint_url=endpoint, start=False)
+    s3 = target.client("s3")
+    prefix = wb.unique_prefix()
+    bucket = wb.create_upload_bucket(f"{prefix}-mem", s3=s3, prefix=prefix)["bucket"]
+    path = wb.make_sample_file(tmp_path / "big.bin", 256 * MiB, seed=2)
+    url = signer(endpoint).generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "big.bin"},
+                                                  ExpiresIn=300, HttpMethod="PUT")
+    before = rss_mib(pid, "VmRSS")
+    assert wb.upload_file(url, path, progress=False).status == 200
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="parts.bin")["UploadId"]
+    etags = []
+    with open(path, "rb") as f:
+        for number in range(1, 9):  # presigned part URLs, as the workbook's multipart client sends
+            part_url = signer(endpoint).generate_presigned_url("upload_part", ExpiresIn=300, HttpMethod="PUT",
+                                                               Params={"Bucket": bucket, "Key": "parts.bin",
+                                                                       "UploadId": upload_id, "PartNumber": number})
+            response = requests.put(part_url, data=f.read(32 * MiB))
+            assert response.status_code == 200
+            etags.append(response.headers["ETag"])
+    s3.complete_multipart_upload(Bucket=bucket, Key="parts.bin", UploadId=upload_id, MultipartUpload={
+        "Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]})
+    assert wb.object_sha256(bucket, "big.bin", s3=s3) == wb.sha256_file(path)  # read back, streamed too
+    grew = rss_mib(pid, "VmHWM") - before
+    # Holding either object in memory would take 256 MiB at least; streaming takes a few chunks.
+    assert grew < 128, f"the local AWS grew by {grew:.0f} MiB during 256 MiB uploads and a read"
+    head = s3.head_object(Bucket=bucket, Key="big.bin")
+    md5 = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(MiB), b""):
+            md5.update(chunk)
+    assert head["ContentLength"] == 256 * MiB and head["ETag"].strip('"') == md5.hexdigest()
+    assert s3.head_object(Bucket=bucket, Key="parts.bin")["ETag"].endswith('-8"')
+    wb.clean_up(target, prefix)
