@@ -196,12 +196,19 @@ def send_half(url: str, declared: int, sent: int, method: str = "PUT", headers: 
     "drain loop and logged as an internal error. API Gateway never forwards a request whose body did "
     "not arrive in full"))
 def test_client_disconnecting_mid_body_on_the_direct_proxy_stores_nothing(proxy, target, caplog):
-    send_half(proxy.upload_url("keep.bin"), 1_000_000, 100_000,
-              headers={"x-api-key": proxy.api_key, "Content-Type": "application/octet-stream"})
-    send_half(proxy.upload_url("half.bin"), 1_000_000, 100_000,
-              headers={"x-api-key": proxy.api_key, "Content-Type": "application/octet-stream"})
-    assert wb.list_keys(proxy.bucket, s3=target.client("s3")) == ["keep.bin"]
-    assert kept(target, proxy.bucket)
+    s3 = target.client("s3")
+    s3.put_object(Bucket=proxy.bucket, Key="keep-proxy.bin", Body=KEEP)  # its own: the bug overwrites it
+    before = wb.list_keys(proxy.bucket, s3=s3)
+    try:
+        send_half(proxy.upload_url("keep-proxy.bin"), 1_000_000, 100_000,
+                  headers={"x-api-key": proxy.api_key, "Content-Type": "application/octet-stream"})
+        send_half(proxy.upload_url("half.bin"), 1_000_000, 100_000,
+                  headers={"x-api-key": proxy.api_key, "Content-Type": "application/octet-stream"})
+        assert wb.list_keys(proxy.bucket, s3=s3) == before
+        assert kept(target, proxy.bucket, "keep-proxy.bin")
+    finally:
+        for key in ("half.bin", "keep-proxy.bin"):
+            s3.delete_object(Bucket=proxy.bucket, Key=key)
     # The local AWS goes on serving.
     ok = requests.put(proxy.upload_url("after.bin"), data=b"ok",
                       headers={"x-api-key": proxy.api_key, "Content-Type": "application/octet-stream"})
@@ -219,6 +226,22 @@ def test_client_disconnecting_mid_body_on_a_presigned_put_stores_nothing(proxy, 
         send_half(algorithm_url, 2_000_000, 300_000, headers={"x-amz-checksum-sha256": "A" * 43 + "="})
     assert "half-presigned.bin" not in wb.list_keys(proxy.bucket, s3=s3)
     assert kept(target, proxy.bucket)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug beyond the known list (since main's streaming uploads, helpers/local/s3/integrity.py): a client "
+    "hanging up mid-body raises werkzeug's ClientDisconnected out of the spool, and server.py's catch-all "
+    "logs it as an internal error with a stack trace (and answers 500 to a closed socket). Nothing is "
+    "stored, but the client's fault is not an internal error: it should end quietly (S3 answers a body "
+    "shorter than Content-Length with 400 IncompleteBody / RequestTimeout)"))
+def test_a_client_hanging_up_is_not_logged_as_an_internal_error(proxy, target, caplog):
+    s3 = target.client("s3")
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": proxy.bucket, "Key": "hangup.bin"},
+                                    HttpMethod="PUT")
+    with caplog.at_level(logging.ERROR, logger="helpers.local"):
+        send_half(url, 2_000_000, 300_000)
+    assert "hangup.bin" not in wb.list_keys(proxy.bucket, s3=s3)
+    assert "internal error" not in caplog.text
 
 
 # --- a part fails, then the retry succeeds ------------------------------------------------------
