@@ -14,6 +14,8 @@ import shlex
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from requests.utils import requote_uri
+
 # Header names whose values are credentials: shown as shell variables, never as values.
 SECRET_HEADERS = {"x-api-key": "API_KEY", "authorization": "AUTHORIZATION",
                   "x-amz-security-token": "AWS_SESSION_TOKEN", "cookie": "COOKIE"}
@@ -39,7 +41,8 @@ def curl_command(url: str, path: str | os.PathLike | None = None, *, headers: di
     With ``mask`` (the default) credentials never appear: headers such as ``x-api-key`` and
     ``Authorization`` become shell variables (``"x-api-key: $API_KEY"``), and a presigned URL
     becomes ``"$UPLOAD_URL"`` (set the variable from the grant before running the command).
-    ``json_body`` sends a JSON body instead of a file (the multipart API's start call).
+    ``json_body`` sends a JSON body instead of a file (the multipart API's start call). A ``url``
+    starting with ``$`` is a shell variable, printed as is (``"$PART_URL"``).
 
         curl_command(grant["url"], "clip.mp4", headers=grant["headers"])
         # curl --fail-with-body -X PUT --upload-file clip.mp4 -H 'Content-Type: video/mp4' "$UPLOAD_URL"
@@ -56,8 +59,10 @@ def curl_command(url: str, path: str | os.PathLike | None = None, *, headers: di
             parts += ["-H", f'"{name}: ${_variable(name)}"']
         else:
             parts += ["-H", shlex.quote(f"{name}: {value}")]
-    if mask and is_presigned(url):
+    if url.startswith("$"):  # already a shell variable: "$PART_URL"
+        parts.append(f'"{url}"')
+    elif mask and is_presigned(url):
         parts.append(f'"${url_variable}"')
     else:
-        parts.append(shlex.quote(url))
+        parts.append(shlex.quote(requote_uri(url)))
     return " ".join(parts)
