@@ -72,6 +72,7 @@ from ._cloudfront import (
 )
 from ._cleanup import CleanUpIncomplete, clean_up, delete_resources, find_resources
 from ._config import Target, connect, local_endpoint
+from ._costs import PRICES, PRICES_AS_OF, upload_cost
 from ._curl import curl_command
 from ._setup import (
     caller_identity,
@@ -116,5 +117,5 @@ __all__ = [
     "make_sample_file", "object_sha256", "put_object_policy", "set_binary_media_types", "sha256_file", "show_picker",
     "tags", "trust_policy", "unique_prefix", "upload_file",
     "CleanUpIncomplete", "bucket_contents", "caller_identity", "check_environment",
-    "check_permissions", "curl_command", "tail_function_logs", "workbook_actions", "workbook_policy",
+    "check_permissions", "curl_command", "PRICES", "PRICES_AS_OF", "upload_cost", "tail_function_logs", "workbook_actions", "workbook_policy",
 ]
