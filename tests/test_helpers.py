@@ -70,8 +70,9 @@ def test_clean_up_leaves_nothing_tagged_with_the_prefix(target, tmp_path):
     other = wb.unique_prefix()
     kept = wb.build_s3_proxy_api(target, other, require_api_key=False)
     counts = wb.clean_up(target, prefix)
+    # log_groups: the API's execution logs (API-Gateway-Execution-Logs_{api_id}/v1)
     assert counts == {"distributions": 0, "usage_plans": 1, "api_keys": 1, "rest_apis": 1,
-                      "functions": 0, "log_groups": 0, "origin_access_identities": 0,
+                      "functions": 0, "log_groups": 1, "origin_access_identities": 0,
                       "origin_access_controls": 0, "roles": 1, "buckets": 1}
     assert not any(wb.find_resources(target, prefix).values())
     assert wb.find_resources(target, other)["buckets"] == [kept.bucket]  # others untouched
