@@ -279,11 +279,16 @@ cells = [
     The order matters: the distribution must be disabled, deployed, then deleted; only then can
     the origin identity and the functions go. On real AWS `clean_up` deletes the distribution, but
     the edge functions can be deleted only hours later, once CloudFront has removed their
-    replicas: run the clean-up again then (or use `wb.delete_edge_function(name, target=aws,
-    attempts=...)`).
+    replicas: `clean_up` deletes everything else and then says which functions stayed. Run it
+    again then, or [06 Clean up](06_clean_up.ipynb), or `wb.delete_edge_function(name,
+    target=aws, attempts=...)`.
     """),
     code("""
-    deleted = wb.clean_up(aws, prefix)
+    try:
+        deleted = wb.clean_up(aws, prefix)
+    except wb.CleanUpIncomplete as incomplete:  # on AWS: the edge functions, for a few hours
+        deleted = incomplete.counts
+        print(incomplete)
     print({kind: n for kind, n in deleted.items() if n})
     print("left behind:", {kind: ids for kind, ids in wb.find_resources(aws, prefix).items() if ids})
     """),
