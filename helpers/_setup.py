@@ -24,7 +24,8 @@ _P = "s3wb-*"
 _STATEMENTS: list[dict[str, Any]] = [
     {"Sid": "Buckets", "Action": [
         "s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketPublicAccessBlock",
-        "s3:PutEncryptionConfiguration", "s3:PutBucketTagging", "s3:GetBucketTagging",
+        "s3:GetBucketPublicAccessBlock", "s3:PutEncryptionConfiguration", "s3:PutBucketTagging",
+        "s3:GetBucketTagging",
         "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration", "s3:ListBucket",
         "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"],
      "Resource": [f"arn:aws:s3:::{_P}"], "example": "arn:aws:s3:::s3wb-example-uploads"},

@@ -132,12 +132,14 @@ def test_the_readme_lists_exactly_the_workbook_policy():
         readme = handle.read()
     section = readme[readme.index("## Real AWS"):]
     block = re.search(r"```json\n(.+?)\n```", section, re.S).group(1)
-    assert json.loads(block) == wb.workbook_policy()
+    assert json.loads(block) == wb.workbook_policy(), (
+        "copy the output of python -c 'import json, helpers; "
+        "print(json.dumps(helpers.workbook_policy(), indent=2))' into the README")
 
 
 def test_the_policy_covers_every_client_call_in_the_helpers():
-    """A rough guard: each boto3 method the helpers call on S3, IAM, Lambda, CloudFront or Logs
-    has its action (by name) in the policy."""
+    """A rough guard: each boto3 method the helpers and the notebooks call on S3, IAM, Lambda,
+    CloudFront or Logs has its action (by name) in the policy."""
     renames = {"put_public_access_block": "s3:PutBucketPublicAccessBlock",
                "put_bucket_encryption": "s3:PutEncryptionConfiguration",
                "put_bucket_lifecycle_configuration": "s3:PutLifecycleConfiguration",
@@ -146,14 +148,20 @@ def test_the_policy_covers_every_client_call_in_the_helpers():
                "list_multipart_uploads": "s3:ListBucketMultipartUploads",
                "list_object_versions": "s3:ListBucketVersions", "list_objects_v2": "s3:ListBucket",
                "create_distribution_with_tags": "cloudfront:CreateDistribution",
-               "invoke": "lambda:InvokeFunction", "list_tags": "lambda:ListTags"}
-    services = {"s3": "s3", "iam": "iam", "lam": "lambda", "region_lam": "lambda", "cf": "cloudfront",
-                "logs": "logs", "region_logs": "logs"}
+               "invoke": "lambda:InvokeFunction", "list_tags": "lambda:ListTags",
+               "get_public_access_block": "s3:GetBucketPublicAccessBlock",
+               "create_multipart_upload": "s3:PutObject", "upload_part": "s3:PutObject",
+               "complete_multipart_upload": "s3:PutObject"}
+    services = {"s3": "s3", "iam": "iam", "lam": "lambda", "region_lam": "lambda", "edge_lam": "lambda",
+                "cf": "cloudfront", "logs": "logs", "region_logs": "logs"}
     actions = set(wb.workbook_actions())
-    source = "".join(open(os.path.join(ROOT, "helpers", name)).read()
-                     for name in os.listdir(os.path.join(ROOT, "helpers")) if name.endswith(".py"))
+    files = [os.path.join(ROOT, "helpers", name) for name in os.listdir(os.path.join(ROOT, "helpers"))
+             if name.endswith(".py")]
+    files += [os.path.join(ROOT, "tools", name) for name in os.listdir(os.path.join(ROOT, "tools"))
+              if name.startswith("write_notebook_")]
+    source = "".join(open(path).read() for path in files)
     missing = set()
-    for var, method in re.findall(r"\b(s3|iam|lam|region_lam|cf|logs|region_logs)\.([a-z_]+)\(", source):
+    for var, method in re.findall(r"\b(s3|iam|lam|region_lam|edge_lam|cf|logs|region_logs)\.([a-z_]+)\(", source):
         if method in ("get_paginator", "get_waiter"):
             continue
         action = renames.get(method) or services[var] + ":" + "".join(w.title() for w in method.split("_"))
