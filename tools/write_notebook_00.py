@@ -62,6 +62,8 @@ cells = [
     for package in env["packages"]:
         print(f"  {package['package']:<11} {package['installed'] or 'missing':<10} "
               f"required {package['required']:<14} {'ok' if package['ok'] else 'MISMATCH'}")
+    """, "nbval-ignore-output"),
+    code("""
     print("environment ok:", env["ok"])
     """),
     md("""
@@ -98,7 +100,7 @@ cells = [
     print("denied:", permissions["denied"] or "none")
     """),
     md("""
-    ## Step 4 · A first bucket, tagged and deleted
+    ## Step 4 · A first bucket, tagged
     Every notebook names what it creates with a unique prefix and tags it
     `workbook=s3-upload-workbook` plus `workbook-prefix=<prefix>`. Clean-up finds resources by
     these tags, so it deletes exactly what the notebook made. Here the smallest round trip:
@@ -109,7 +111,28 @@ cells = [
     bucket = wb.create_upload_bucket(f"{prefix}-setup-check", s3=s3, prefix=prefix)["bucket"]
     tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
     print(bucket, tags)
+    """),
+    md("""
+    ## Verify
+    Clean-up will find the bucket by its tags (and, like every bucket the workbook makes, it is
+    private: Block Public Access on).
+    """),
+    code("""
     print("found by tag:", wb.find_resources(aws, prefix)["buckets"])
+    print("public access blocked:",
+          all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values()))
+    """),
+    md("""
+    ## Try it · a setting the helpers refuse
+    Mistakes in settings are caught before any AWS call, with a message that names the valid
+    values. A prefix becomes part of bucket names, so it must be lower-case:
+    """),
+    code("""
+    for wrong in (lambda: wb.connect("azure"), lambda: wb.unique_prefix("My_Prefix")):
+        try:
+            wrong()
+        except wb.ConfigurationError as err:
+            print("ConfigurationError:", err)
     """),
     md("""
     ## Clean up

@@ -131,7 +131,7 @@ cells = [
         print(f"{option:<18}" + "".join(f"{o if o == 'ok' else o.split()[0]:>11}" for o in outcomes))
     """),
     md("""
-    ## The limits, live
+    ## Try it · the limits, live
     Option 1 refused the file over 10 MB, with API Gateway's own answer; nothing reached S3.
     Options 2, 3 and multipart took it. Their limits are far beyond what a notebook should send
     (5 GB in one PUT; 5 TiB and 10,000 parts for multipart), but multipart has a lower limit

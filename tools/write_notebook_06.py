@@ -35,6 +35,10 @@ cells = [
     Nothing without the workbook's tag is touched. Origin identities take no tags: they are
     recognised by their comment (`s3-upload-workbook <prefix>`).
 
+    **Threat model, briefly:** the tags decide what is deleted, and anyone allowed to tag
+    resources in the account could tag something `workbook=s3-upload-workbook`. On a shared
+    account, look at the dry-run list first, or clean up one run with `prefix`.
+
     **Cost:** none; deleting stops charges. **On real AWS**, Lambda@Edge functions can be deleted
     only hours after their distribution (CloudFront removes the replicas first): the clean-up
     then reports them as not deleted yet; run this notebook again later.
