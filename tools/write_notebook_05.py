@@ -194,7 +194,7 @@ cells = [
     left.set(title="Time per upload", xlabel="file size (MiB)", ylabel="seconds")
     right.set(title="Throughput", xlabel="file size (MiB)", ylabel="MB/s")
     left.legend()
-    fig.suptitle(f"{aws.name} AWS: fastest of {repeats} runs")
+    fig.suptitle(f"{'local AWS' if aws.is_local else 'AWS, ' + aws.region}: fastest of {repeats} runs")
     plt.show()
     """, "nbval-ignore-output"),
     md("""
