@@ -1,5 +1,5 @@
 # make lab    JupyterLab on the workbook, with the local AWS running (sets itself up first)
-# make test   every test: local AWS, helpers, notebooks (papermill and nbval)
+# make test   every test: local AWS, helpers, notebooks (papermill and nbval), a real browser
 # make aws    only the local AWS, on 127.0.0.1:4566
 # Extra arguments: make lab ARGS="--no-browser"   make test ARGS="-k proxy"
 PYTHON ?= python3
@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup lab test aws outputs bench clean
+.PHONY: setup chromium lab test aws outputs bench clean
 
 setup: $(STAMP)
 
@@ -21,7 +21,11 @@ $(STAMP): pyproject.toml
 lab: setup
 	$(BIN)/python -m helpers.lab $(ARGS)
 
-test: setup
+# Debian's chromium for tests/test_browser.py: apt-installed when missing and we are root.
+chromium:
+	@sh tools/ensure_chromium.sh
+
+test: setup chromium
 	$(BIN)/python -m pytest $(ARGS)
 
 aws: setup

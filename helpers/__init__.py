@@ -33,6 +33,7 @@ from ._lambda import (
     function_source,
     package_function,
     recent_log_lines,
+    tail_function_logs,
 )
 from ._multipart import (
     MultipartApi,
@@ -69,12 +70,21 @@ from ._cloudfront import (
     update_distribution,
     wait_until_deployed,
 )
-from ._cleanup import clean_up, delete_resources, find_resources
+from ._cleanup import CleanUpIncomplete, clean_up, delete_resources, find_resources
 from ._config import Target, connect, local_endpoint
+from ._costs import PRICES, PRICES_AS_OF, upload_cost
+from ._curl import curl_command
+from ._setup import (
+    caller_identity,
+    check_environment,
+    check_permissions,
+    workbook_actions,
+    workbook_policy,
+)
 from ._errors import ConfigurationError, LocalAWSError, UploadRefused, WorkbookError
 from ._iam import create_service_role, delete_role, put_object_policy, trust_policy
 from ._names import tags, unique_prefix
-from ._s3 import create_upload_bucket, empty_and_delete_bucket, list_keys, object_sha256
+from ._s3 import bucket_contents, create_upload_bucket, empty_and_delete_bucket, list_keys, object_sha256
 from ._upload import (
     UploadResult,
     make_sample_file,
@@ -106,4 +116,6 @@ __all__ = [
     "empty_and_delete_bucket", "find_resources", "list_keys", "local_endpoint",
     "make_sample_file", "object_sha256", "put_object_policy", "set_binary_media_types", "sha256_file", "show_picker",
     "tags", "trust_policy", "unique_prefix", "upload_file",
+    "CleanUpIncomplete", "bucket_contents", "caller_identity", "check_environment",
+    "check_permissions", "curl_command", "PRICES", "PRICES_AS_OF", "upload_cost", "tail_function_logs", "workbook_actions", "workbook_policy",
 ]

@@ -1,16 +1,37 @@
 """Clean-up: find what the workbook created (by its tags and name prefix) and delete it in an
 order AWS accepts: distributions (disabled first), API keys and usage plans, APIs, functions
-and their log groups, origin identities, roles, then buckets (emptied first)."""
+(edge functions only after the distributions using them) and their log groups, origin
+identities, roles, then buckets (incomplete multipart uploads aborted, emptied first).
+
+    found = find_resources(target)            # everything tagged by the workbook: a dry run
+    delete_resources(target, found)           # raises CleanUpIncomplete if something stayed
+"""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from ._apigw import delete_rest_api
 from ._cloudfront import delete_origin_access_identity, disable_and_delete_distribution
+from ._errors import WorkbookError
 from ._iam import delete_role
 from ._lambda import delete_function
 from ._names import PREFIX_TAG_KEY, TAG_KEY, TAG_VALUE
 from ._s3 import empty_and_delete_bucket
+
+
+class CleanUpIncomplete(WorkbookError):
+    """Some resources could not be deleted; ``counts`` says what was, ``errors`` what was not
+    (as ``(kind, id, message)``). Everything else was still deleted: run the clean-up again."""
+
+    def __init__(self, counts: dict[str, int], errors: list[tuple[str, str, str]]) -> None:
+        self.counts = counts
+        self.errors = errors
+        lines = "\n".join(f"  {kind} {ident}: {message}" for kind, ident, message in errors)
+        super().__init__(f"{len(errors)} resource(s) not deleted; the rest were:\n{lines}")
+
+
+# On AWS a Lambda@Edge function cannot be deleted until CloudFront has removed its replicas.
+_REPLICAS = "replicated function"
 
 
 def _ours(tags: dict[str, str] | None, prefix: str | None) -> bool:
@@ -65,6 +86,11 @@ def find_resources(target: Any, prefix: str | None = None) -> dict[str, list[str
             if any(g["logGroupName"] == group for g in
                    region_logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])):
                 found["log_groups"].append(f"{region}:{group}")
+    # The local AWS always writes API Gateway execution logs (AWS only when enabled on the stage).
+    for api_id in found["rest_apis"]:
+        prefix_name = f"API-Gateway-Execution-Logs_{api_id}/"
+        for group in logs.describe_log_groups(logGroupNamePrefix=prefix_name).get("logGroups", []):
+            found["log_groups"].append(f"{target.region}:{group['logGroupName']}")
     for page in iam.get_paginator("list_roles").paginate():
         for role in page["Roles"]:
             if prefix and not role["RoleName"].startswith(prefix):
@@ -85,57 +111,66 @@ def find_resources(target: Any, prefix: str | None = None) -> dict[str, list[str
 
 
 def delete_resources(target: Any, found: dict[str, list[str]]) -> dict[str, int]:
-    """Delete what ``find_resources`` listed, in dependency order; returns how many of each
-    kind were deleted.
-
-    A failure does not stop the rest: on AWS, for example, an edge function cannot be deleted
-    until CloudFront has removed its replicas (hours after the distribution). What could not
-    be deleted is listed under ``"left behind"`` with the reason, to retry later."""
+    """Delete what ``find_resources`` listed, in an order AWS accepts; returns how many of each
+    kind were deleted. A failure does not stop the rest: it is collected, and at the end
+    ``CleanUpIncomplete`` names what stayed (run again later, e.g. for Lambda@Edge replicas)."""
     s3, iam, apigw = target.client("s3"), target.client("iam"), target.client("apigateway")
     cf = target.client("cloudfront")
-    counts: dict[str, Any] = {kind: 0 for kind in found}
-    failures: list[str] = []
+    counts = {kind: 0 for kind in found}
+    errors: list[tuple[str, str, str]] = []
 
-    def each(kind: str, delete: Callable[[str], Any]) -> None:
-        for item in found.get(kind, []):
-            try:
-                deleted = delete(item)
-            except Exception as err:  # keep going; report it
-                failures.append(f"{kind} {item}: {err}")
-                continue
-            counts[kind] += int(deleted) if isinstance(deleted, (bool, int)) else 1
+    def attempt(kind: str, ident: str, delete: Any) -> None:
+        try:
+            done = delete()
+        except Exception as err:  # keep going: one stuck resource must not strand the others
+            message = str(err)
+            if kind == "functions" and _REPLICAS in message:
+                message += " (Lambda@Edge: CloudFront removes replicas hours after the distribution; run the clean-up again later)"
+            errors.append((kind, ident, message))
+            return
+        counts[kind] += 0 if done is False else 1  # False: it was already gone
 
-    def usage_plan(plan_id: str) -> None:
+    def delete_plan(plan_id: str) -> None:
         for key in apigw.get_usage_plan_keys(usagePlanId=plan_id).get("items", []):
             apigw.delete_usage_plan_key(usagePlanId=plan_id, keyId=key["id"])
         apigw.delete_usage_plan(usagePlanId=plan_id)
 
-    def log_group(entry: str) -> int:
+    def delete_log_group(entry: str) -> bool:
         region, group = entry.split(":", 1)
         logs = target.client("logs", region=region)
         try:
             logs.delete_log_group(logGroupName=group)
-            return 1
         except logs.exceptions.ResourceNotFoundException:
-            return 0
+            return False
+        return True
 
-    def bucket(name: str) -> None:
-        empty_and_delete_bucket(name, s3=s3)
-
-    each("distributions", lambda d: disable_and_delete_distribution(d, cf=cf))
-    each("usage_plans", usage_plan)
-    each("api_keys", lambda k: apigw.delete_api_key(apiKey=k))
-    each("rest_apis", lambda a: delete_rest_api(a, apigw=apigw))
-    each("functions", lambda arn: delete_function(
-        arn.split(":")[6], lam=target.client("lambda", region=arn.split(":")[3])))
-    each("log_groups", log_group)
-    each("origin_access_identities", lambda i: delete_origin_access_identity(i, cf=cf))
-    each("origin_access_controls", lambda i: cf.delete_origin_access_control(
-        Id=i, IfMatch=cf.get_origin_access_control(Id=i)["ETag"]))
-    each("roles", lambda r: delete_role(r, iam=iam))
-    each("buckets", bucket)
-    if failures:
-        counts["left behind"] = failures
+    # Distributions first: an edge function, an origin identity or a bucket in use by one
+    # cannot go. Each is disabled, deployed, then deleted.
+    for dist_id in found.get("distributions", []):
+        attempt("distributions", dist_id, lambda: disable_and_delete_distribution(dist_id, cf=cf))
+    for plan_id in found.get("usage_plans", []):
+        attempt("usage_plans", plan_id, lambda: delete_plan(plan_id))
+    for key_id in found.get("api_keys", []):
+        attempt("api_keys", key_id, lambda: apigw.delete_api_key(apiKey=key_id))
+    for api_id in found.get("rest_apis", []):
+        attempt("rest_apis", api_id, lambda: delete_rest_api(api_id, apigw=apigw))
+    for arn in found.get("functions", []):
+        name, region = arn.split(":")[6], arn.split(":")[3]
+        attempt("functions", arn, lambda: delete_function(name, lam=target.client("lambda", region=region)))
+    for entry in found.get("log_groups", []):
+        attempt("log_groups", entry, lambda: delete_log_group(entry))
+    for oai_id in found.get("origin_access_identities", []):
+        attempt("origin_access_identities", oai_id, lambda: delete_origin_access_identity(oai_id, cf=cf))
+    for oac_id in found.get("origin_access_controls", []):
+        attempt("origin_access_controls", oac_id, lambda: cf.delete_origin_access_control(
+            Id=oac_id, IfMatch=cf.get_origin_access_control(Id=oac_id)["ETag"]))
+    for role in found.get("roles", []):
+        attempt("roles", role, lambda: delete_role(role, iam=iam))
+    # Buckets last: unfinished multipart uploads aborted, every object version deleted, then the bucket.
+    for bucket in found.get("buckets", []):
+        attempt("buckets", bucket, lambda: empty_and_delete_bucket(bucket, s3=s3) is not None)
+    if errors:
+        raise CleanUpIncomplete(counts, errors)
     return counts
 
 

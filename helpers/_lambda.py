@@ -108,7 +108,10 @@ def allow_api_gateway(function_name: str, *, api_id: str, region: str, account: 
 
 
 def recent_log_lines(function_name: str, *, logs: Any, limit: int = 20) -> list[str]:
-    """The last lines the function wrote to CloudWatch Logs (newest stream last)."""
+    """The last lines the function wrote to CloudWatch Logs (newest stream last).
+
+    ``function_name`` may carry Lambda@Edge's ``us-east-1.`` prefix (its log group's name).
+    """
     group = f"/aws/lambda/{function_name}"
     try:
         streams = logs.describe_log_streams(logGroupName=group, orderBy="LastEventTime",
@@ -121,6 +124,31 @@ def recent_log_lines(function_name: str, *, logs: Any, limit: int = 20) -> list[
                                      startFromHead=True)["events"]
         lines += [e["message"].rstrip("\n") for e in events]
     return lines[-limit:]
+
+
+def tail_function_logs(function_name: str, *, target: Any, edge: bool = False, limit: int = 20,
+                       contains: str | None = None, wait: float = 0.0) -> list[str]:
+    """The function's last log lines, like ``aws logs tail /aws/lambda/NAME``.
+
+        for line in tail_function_logs(fn["function_name"], target=aws, contains="refused"):
+            print(line)
+
+    ``edge=True`` reads a Lambda@Edge function's group, ``/aws/lambda/us-east-1.NAME``, in
+    us-east-1 (on AWS each edge region has its own copy: look in the region nearest the
+    viewers). ``contains`` keeps only matching lines; ``wait`` polls that many seconds for the
+    first line (CloudWatch Logs shows lines a few seconds after they are written).
+    """
+    region = "us-east-1" if edge else target.region
+    logs = target.client("logs", region=region)
+    name = f"us-east-1.{function_name}" if edge else function_name
+    deadline = time.monotonic() + wait
+    while True:
+        lines = recent_log_lines(name, logs=logs, limit=10_000)
+        if contains is not None:
+            lines = [line for line in lines if contains in line]
+        if lines or time.monotonic() >= deadline:
+            return lines[-limit:]
+        time.sleep(1)
 
 
 def delete_function(name: str, *, lam: Any) -> bool:

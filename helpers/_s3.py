@@ -74,3 +74,16 @@ def empty_and_delete_bucket(bucket: str, *, s3: Any) -> int:
             deleted += len(items)
     s3.delete_bucket(Bucket=bucket)
     return deleted
+
+
+def bucket_contents(bucket: str, *, s3: Any) -> dict[str, int]:
+    """What a bucket holds before clean-up: object versions (and delete markers), their bytes,
+    and multipart uploads still in progress (their parts are stored and billed too)."""
+    versions = size = 0
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        versions += len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
+        size += sum(v.get("Size", 0) for v in page.get("Versions", []))
+    uploads = 0
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
+        uploads += len(page.get("Uploads", []))
+    return {"objects": versions, "bytes": size, "incomplete_uploads": uploads}

@@ -6,7 +6,8 @@
   one message, and the default 10 MiB limit drops larger files without a word;
 - turns off JupyterLab's news and update pop-up (settings override in this environment).
 
-Extra arguments go to ``jupyter lab`` (e.g. ``--no-browser --port 8899``).
+Extra arguments go to ``jupyter lab`` (e.g. ``--no-browser --port 8899``; a
+``--ServerApp.root_dir=...`` replaces the notebooks folder).
 """
 from __future__ import annotations
 
@@ -42,14 +43,19 @@ def write_settings_overrides(prefix: str = sys.prefix) -> str:
     return path
 
 
+ROOT_DIR_OPTIONS = ("--ServerApp.root_dir", "--root-dir", "--notebook-dir", "--ServerApp.notebook_dir")
+
+
 def lab_command(extra: list[str]) -> list[str]:
     command = [
         sys.executable, "-m", "jupyterlab",
         "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.root_dir={os.path.join(ROOT, 'notebooks')}",
         "--ServerApp.tornado_settings=" + json.dumps(
             {"websocket_max_message_size": WEBSOCKET_MAX_MESSAGE_SIZE}),
     ]
+    # The notebooks folder, unless the caller chose another (Jupyter refuses two root dirs).
+    if not any(arg.split("=", 1)[0] in ROOT_DIR_OPTIONS for arg in extra):
+        command.append(f"--ServerApp.root_dir={os.path.join(ROOT, 'notebooks')}")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     return command + extra

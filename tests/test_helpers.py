@@ -70,8 +70,9 @@ def test_clean_up_leaves_nothing_tagged_with_the_prefix(target, tmp_path):
     other = wb.unique_prefix()
     kept = wb.build_s3_proxy_api(target, other, require_api_key=False)
     counts = wb.clean_up(target, prefix)
+    # log_groups: the API's execution logs (API-Gateway-Execution-Logs_{api_id}/v1)
     assert counts == {"distributions": 0, "usage_plans": 1, "api_keys": 1, "rest_apis": 1,
-                      "functions": 0, "log_groups": 0, "origin_access_identities": 0,
+                      "functions": 0, "log_groups": 1, "origin_access_identities": 0,
                       "origin_access_controls": 0, "roles": 1, "buckets": 1}
     assert not any(wb.find_resources(target, prefix).values())
     assert wb.find_resources(target, other)["buckets"] == [kept.bucket]  # others untouched
@@ -81,10 +82,10 @@ def test_clean_up_leaves_nothing_tagged_with_the_prefix(target, tmp_path):
 def test_clean_up_goes_on_past_a_failure_and_reports_what_it_left(target):
     prefix = wb.unique_prefix()
     kept = wb.create_upload_bucket(f"{prefix}-b", s3=target.client("s3"), prefix=prefix)["bucket"]
-    counts = wb.delete_resources(target, {"distributions": ["EMISSING0000"], "buckets": [kept]})
-    assert counts["buckets"] == 1 and counts["distributions"] == 0
-    assert len(counts["left behind"]) == 1
-    assert counts["left behind"][0].startswith("distributions EMISSING0000: ")
+    with pytest.raises(wb.CleanUpIncomplete) as incomplete:
+        wb.delete_resources(target, {"distributions": ["EMISSING0000"], "buckets": [kept]})
+    assert incomplete.value.counts["buckets"] == 1 and incomplete.value.counts["distributions"] == 0
+    assert [(kind, ident) for kind, ident, _ in incomplete.value.errors] == [("distributions", "EMISSING0000")]
     assert not wb.find_resources(target, prefix)["buckets"]
 
 

@@ -96,3 +96,15 @@ def test_a_websocket_message_over_10_mib_reaches_the_kernel(lab):
         assert asyncio.run(exchange()).strip() == str(len(payload))
     finally:
         requests.delete(f"{lab}/api/kernels/{kernel['id']}", params={"token": TOKEN})
+
+
+def test_a_root_dir_argument_replaces_the_notebooks_folder():
+    """Jupyter refuses two root dirs: `make lab ARGS=--ServerApp.root_dir=...` (and the browser
+    test, on a temporary copy of a notebook) must replace the default, not add a second one."""
+    from helpers.lab import lab_command
+
+    assert [a for a in lab_command([]) if "root_dir" in a] == [
+        f"--ServerApp.root_dir={os.path.join(ROOT, 'notebooks')}"]
+    assert [a for a in lab_command(["--ServerApp.root_dir=/tmp/x"]) if "root_dir" in a] == [
+        "--ServerApp.root_dir=/tmp/x"]
+    assert not [a for a in lab_command(["--notebook-dir", "/tmp/x"]) if "root_dir" in a]

@@ -102,3 +102,59 @@ def test_notebook_04_uploads_through_cloudfront_with_lambda_edge_and_cleans_up(f
     assert "left behind: {}" in text
     target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
     assert not any(wb.find_resources(target, prefix).values())
+
+
+def test_notebook_00_checks_the_environment_and_cleans_up(fresh_aws, tmp_path):
+    prefix = "nb00-" + os.urandom(3).hex()
+    text = run("00_setup.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url, name_prefix=prefix)
+    assert "environment ok: True" in text
+    assert "account: 123456789012" in text and "simulated: False" in text
+    assert f"found by tag: ['{prefix}-setup-check']" in text
+    assert "left behind: {}" in text
+    target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
+    assert not any(wb.find_resources(target, prefix).values())
+
+
+def test_notebook_05_compares_the_options_on_the_same_files(fresh_aws, tmp_path):
+    prefix = "nb05-" + os.urandom(3).hex()
+    text = run("05_comparison.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
+               name_prefix=prefix, sizes_mib=[1, 11], repeats=1, threads=2)
+    assert "1 · S3 proxy, 11 MiB: 413 HTTP content length exceeded 10485760 bytes." in text
+    assert "7 uploads checked, all identical: True" in text
+    assert "EntityTooSmall" in text
+    assert "prices as of 2026-11" in text and "too big" in text
+    assert "left behind: {}" in text
+    target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
+    for part in ("px", "ps", "mp", "cf"):
+        assert not any(wb.find_resources(target, f"{prefix}-{part}").values())
+
+
+def test_notebook_06_lists_then_deletes_everything_tagged_and_nothing_else(fresh_aws, tmp_path):
+    # moto's state is per process, so this "fresh" local AWS also holds what earlier tests in this
+    # worker left; with prefix=None the notebook must delete that too, and nothing untagged.
+    target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
+    s3 = target.client("s3")
+    one, two = "nb06a-" + os.urandom(3).hex(), "nb06b-" + os.urandom(3).hex()
+    proxy = wb.build_s3_proxy_api(target, one)
+    wb.upload_file(proxy.upload_url("a.bin"), wb.make_sample_file(tmp_path / "a.bin", 1000),
+                   headers={"x-api-key": proxy.api_key}, progress=False)
+    presign = wb.build_presign_api(target, two)
+    multipart = wb.build_multipart_api(target, f"{two}-mp")
+    unfinished = wb.start_multipart(multipart.invoke_url, wb.make_sample_file(tmp_path / "b.bin", 9 << 20))
+    wb.upload_parts(multipart.invoke_url, unfinished, limit=1, progress=False)
+    cdn = wb.build_cloudfront_upload(target, f"{one}-cf", secret="x" * 24, access="oac")
+    s3.create_bucket(Bucket=f"{one}-not-ours")  # untagged: must survive
+    before = wb.find_resources(target)
+    assert before["distributions"] == [cdn.distribution.distribution_id]
+    assert wb.bucket_contents(multipart.bucket, s3=s3)["incomplete_uploads"] == 1
+
+    text = run("06_clean_up.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url, dry_run=True)
+    assert "dry run: nothing deleted" in text and presign.function_name in text
+    assert wb.find_resources(target) == before
+
+    text = run("06_clean_up.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url)
+    assert "left behind: {}" in text and "'distributions': 1" in text
+    assert not any(wb.find_resources(target).values())
+    names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert f"{one}-not-ours" in names and not [n for n in names if n.startswith((one, two)) and "not-ours" not in n]
+    s3.delete_bucket(Bucket=f"{one}-not-ours")

@@ -1,10 +1,11 @@
-"""Tiny helpers for writing notebooks from Python: `md(...)`, `code(...)`, `write(path, cells)`.
+"""Tiny helpers for writing notebooks from Python: `md(...)`, `code(...)`, `write(path, cells, title=...)`.
 
 The notebooks are edited as .ipynb in JupyterLab too; this module only makes writing a new one
 from a script less error-prone (tags, metadata, kernelspec).
 """
 from __future__ import annotations
 
+import os
 import textwrap
 
 import nbformat
@@ -21,10 +22,19 @@ def code(source: str, *tags: str) -> nbformat.NotebookNode:
     return cell
 
 
-def write(path: str, cells: list) -> None:
+def write(path: str, cells: list, *, title: str | None = None) -> None:
+    """Write the notebook, then refresh every notebook's navigation links (tools/navlinks.py).
+
+    ``title`` is the short name other notebooks' links use ("Presigned URLs").
+    """
     nb = nbformat.v4.new_notebook()
     nb.cells = cells
+    if title:
+        nb.metadata["workbook"] = {"title": title}
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                  "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     nbformat.write(nb, path)
+    import navlinks
+
+    navlinks.update(os.path.dirname(os.path.abspath(path)))

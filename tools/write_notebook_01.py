@@ -12,8 +12,6 @@ cells = [
     md("""
     # 01 · Upload through API Gateway as a direct S3 proxy
 
-    **01 Direct S3 proxy** · [02 Presigned URLs →](02_presigned_urls.ipynb)
-
     ## Overview
     The simplest way to let end users upload files through *your* API: a REST API in Amazon API
     Gateway receives `PUT /upload/{object}` and passes the request body straight to S3's
@@ -51,6 +49,7 @@ cells = [
     region = "us-east-1"
     name_prefix = None      # None: a fresh prefix like s3wb-k3v9q2 for everything created here
     upload_path = None      # a file to upload; None shows a file picker (papermill sets a path)
+    show_curl = True        # also print the curl command that makes the same upload
     """, "parameters"),
     md("""
     ## Setup
@@ -177,14 +176,16 @@ cells = [
     md("""
     ## Upload
     `upload_file` streams the file from disk as the body of `PUT {invoke_url}/upload/{key}`, with
-    a progress bar. The curl equivalent:
-    `curl -X PUT -H "x-api-key: $KEY" --data-binary @file "$INVOKE_URL/upload/file"`.
+    a progress bar. With `show_curl`, the next cell also prints the same request as a curl
+    command (run it in the file's folder, with `API_KEY` set: the key itself is never printed).
     """),
     code("""
     result = wb.upload_file(f"{invoke_url}/upload/{key_name}", path, headers=headers)
     """, "nbval-ignore-output"),
     code("""
     print(result.status, f"{result.bytes_sent:,} bytes sent")
+    if show_curl:
+        print(wb.curl_command(f"{invoke_url}/upload/{key_name}", key_name, headers=headers))
     """),
     md("""
     ## Verify
@@ -258,10 +259,8 @@ cells = [
     ## Next steps
     10 MB is the ceiling here. [02 Presigned URLs](02_presigned_urls.ipynb) lifts it to 5 GB:
     the API hands out a short-lived URL and the client sends the file straight to S3.
-
-    **01 Direct S3 proxy** · [02 Presigned URLs →](02_presigned_urls.ipynb)
     """),
 ]
 
 if __name__ == "__main__":
-    write(os.path.join(ROOT, "notebooks", "01_api_gateway_s3_proxy.ipynb"), cells)
+    write(os.path.join(ROOT, "notebooks", "01_api_gateway_s3_proxy.ipynb"), cells, title="Direct S3 proxy")

@@ -6,14 +6,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nbbuild import code, md, write  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NAV = ("[← 01 Direct S3 proxy](01_api_gateway_s3_proxy.ipynb) · **02 Presigned URLs** · "
-       "[03 Multipart uploads →](03_multipart_uploads.ipynb)")
 
 cells = [
     md(f"""
     # 02 · Presigned upload URLs from API Gateway + Lambda
-
-    {NAV}
 
     ## Overview
     Notebook 01 stopped at 10 MB, API Gateway's payload limit. Here the file never passes through
@@ -58,6 +54,7 @@ cells = [
     region = "us-east-1"
     name_prefix = None      # None: a fresh prefix like s3wb-k3v9q2
     upload_path = None      # a file to upload; None shows a file picker (papermill sets a path)
+    show_curl = True        # also print the curl command that makes the same upload
     url_expires_seconds = 300
     """, "parameters"),
     md("## Setup"),
@@ -192,13 +189,17 @@ cells = [
     md("""
     ## Upload straight to S3
     `upload_presigned` streams the file from disk (never whole in memory) with exactly the signed
-    headers. The curl equivalent: `curl -X PUT -H "Content-Type: $TYPE" --upload-file file "$URL"`.
+    headers. With `show_curl`, the next cell prints the same upload as a curl command; set
+    `UPLOAD_URL` to the `url` of the API's answer first, e.g.
+    `UPLOAD_URL=$(curl -s "$INVOKE_URL/upload/cat.jpg?contentType=image/jpeg" | jq -r .url)`.
     """),
     code("""
     result = wb.upload_presigned(grant, path)
     """, "nbval-ignore-output"),
     code("""
     print(result.status, f"{result.bytes_sent:,} bytes sent")
+    if show_curl:
+        print(wb.curl_command(grant["url"], name, headers=grant["headers"]))
     """),
     md("## Verify"),
     code("""
@@ -293,10 +294,8 @@ cells = [
     ## Next steps
     5 GB is the ceiling of a single PUT. Multipart upload with presigned part URLs goes to 5 TB,
     in parallel and resumable ([notebook 03](03_multipart_uploads.ipynb)).
-
-    {NAV}
     """),
 ]
 
 if __name__ == "__main__":
-    write(os.path.join(ROOT, "notebooks", "02_presigned_urls.ipynb"), cells)
+    write(os.path.join(ROOT, "notebooks", "02_presigned_urls.ipynb"), cells, title="Presigned URLs")

@@ -6,14 +6,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nbbuild import code, md, write  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NAV = ("[← 02 Presigned URLs](02_presigned_urls.ipynb) · **03 Multipart uploads** · "
-       "[04 CloudFront + Lambda@Edge →](04_cloudfront_lambda_edge.ipynb)")
 
 cells = [
     md(f"""
     # 03 · Beyond 5 GB: multipart uploads with presigned part URLs
-
-    {NAV}
 
     ## Overview
     One PUT carries at most 5 GB. **Multipart upload** splits a file into parts that are sent
@@ -62,6 +58,7 @@ cells = [
     region = "us-east-1"
     name_prefix = None      # None: a fresh prefix like s3wb-k3v9q2
     upload_path = None      # a file to upload; None shows a file picker (papermill sets a path)
+    show_curl = True        # also print the curl command that makes the same upload
     threads = 4             # parts in flight at once: memory used is about threads x part size
     """, "parameters"),
     md("## Setup"),
@@ -153,20 +150,31 @@ cells = [
     """),
     md("""
     ## Start the upload
-    The server answers with the upload id, the key it chose, and the part size.
+    The server answers with the upload id, the key it chose, and the part size. (`show_curl`
+    prints the same request as a curl command.)
     """),
     code("""
     state = wb.start_multipart(invoke_url, path)
     print(f"parts: {state.part_count} of {state.part_size:,} bytes (the last one smaller)")
     print("key:", state.key.split("/")[0] + "/<uuid>/" + state.key.split("/")[-1])
+    if show_curl:
+        print(wb.curl_command(f"{invoke_url}/uploads", method="POST", json_body={
+            "filename": os.path.basename(path), "size": state.size, "contentType": "application/octet-stream"}))
     """),
     md("""
     ## Upload two parts, then "lose the connection"
-    `limit=2` stops after two parts, as a dropped connection or a closed laptop would.
+    `limit=2` stops after two parts, as a dropped connection or a closed laptop would. Each part
+    is one `PUT` of its bytes to its own presigned URL, with the checksum that was signed into it.
+    As curl: cut the part out of the file (`head -c` / `tail -c`), ask the API for the URL
+    (`POST /uploads/{id}/parts`), and send it.
     """),
     code("""
     sent = wb.upload_parts(invoke_url, state, threads=threads, limit=2, progress=False)
     print("sent before the interruption:", sent)
+    if show_curl:
+        import shlex
+        print(f"head -c {state.part_size} {shlex.quote(os.path.basename(path))} > part-1.bin")
+        print(wb.curl_command("$PART_URL", "part-1.bin", headers={"x-amz-checksum-sha256": state.checksums[1]}))
     """),
     md("""
     ## Resume
@@ -263,10 +271,8 @@ cells = [
     md(f"""
     ## Next steps
     [Option 3](04_cloudfront_lambda_edge.ipynb) puts CloudFront in front of S3, with a Lambda@Edge function checking callers.
-
-    {NAV}
     """),
 ]
 
 if __name__ == "__main__":
-    write(os.path.join(ROOT, "notebooks", "03_multipart_uploads.ipynb"), cells)
+    write(os.path.join(ROOT, "notebooks", "03_multipart_uploads.ipynb"), cells, title="Multipart uploads")

@@ -6,13 +6,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nbbuild import code, md, write  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NAV = "[← 03 Multipart uploads](03_multipart_uploads.ipynb) · **04 CloudFront + Lambda@Edge**"
 
 cells = [
     md(f"""
     # 04 · Upload through CloudFront, with Lambda@Edge checking callers
-
-    {NAV}
 
     ## Overview
     Instead of API Gateway, a **CloudFront distribution** fronts the bucket. Viewers `PUT` files
@@ -49,6 +46,7 @@ cells = [
     region = "us-east-1"    # the bucket's region (the edge function is always in us-east-1)
     name_prefix = None      # None: a fresh prefix like s3wb-k3v9q2
     upload_path = None      # a file to upload; None shows a file picker (papermill sets a path)
+    show_curl = True        # also print the curl command that makes the same upload
     """, "parameters"),
     md("## Setup"),
     code("""
@@ -164,6 +162,9 @@ cells = [
     code("""
     print("right secret:", status)
     print("identical:", wb.object_sha256(bucket, name, s3=s3) == wb.sha256_file(path))
+    if show_curl:  # the secret stays a shell variable: AUTHORIZATION
+        command = wb.curl_command(f"{dist.url}/{name}", name, headers={"Authorization": secret})
+        print(command.replace(dist.distribution_id, "DISTRIBUTION_ID"))
     """),
     md("""
     ## Reading back through CloudFront is refused
@@ -188,13 +189,12 @@ cells = [
     md("""
     ## The function's logs
     Lambda@Edge logs to `/aws/lambda/us-east-1.<function>` in the region nearest the viewer (the
-    `us-east-1.` prefix stays whatever the region). Two refusals, no secret:
+    `us-east-1.` prefix stays whatever the region). `tail_function_logs(..., edge=True)` reads
+    that group, like `aws logs tail`. Two refusals, no secret:
     """),
     code("""
-    edge_logs = aws.client("logs", region="us-east-1")
-    for line in wb.recent_log_lines(f"us-east-1.{edge['function_name']}", logs=edge_logs, limit=30):
-        if line.startswith("refused"):
-            print(line.replace("127.0.0.1", "CLIENT_IP"))
+    for line in wb.tail_function_logs(edge["function_name"], target=aws, edge=True, contains="refused"):
+        print(line.replace("127.0.0.1", "CLIENT_IP"))
     """),
     md("""
     ## Try it · a tempting bug
@@ -279,11 +279,16 @@ cells = [
     The order matters: the distribution must be disabled, deployed, then deleted; only then can
     the origin identity and the functions go. On real AWS `clean_up` deletes the distribution, but
     the edge functions can be deleted only hours later, once CloudFront has removed their
-    replicas: run the clean-up again then (or use `wb.delete_edge_function(name, target=aws,
-    attempts=...)`).
+    replicas: `clean_up` deletes everything else and then says which functions stayed. Run it
+    again then, or [06 Clean up](06_clean_up.ipynb), or `wb.delete_edge_function(name,
+    target=aws, attempts=...)`.
     """),
     code("""
-    deleted = wb.clean_up(aws, prefix)
+    try:
+        deleted = wb.clean_up(aws, prefix)
+    except wb.CleanUpIncomplete as incomplete:  # on AWS: the edge functions, for a few hours
+        deleted = incomplete.counts
+        print(incomplete)
     print({kind: n for kind, n in deleted.items() if n})
     print("left behind:", {kind: ids for kind, ids in wb.find_resources(aws, prefix).items() if ids})
     """),
@@ -291,10 +296,8 @@ cells = [
     ## Next steps
     Compare the three options on the same files, and clean up everything the workbook made, in
     the comparison and clean-up notebooks.
-
-    {NAV}
     """),
 ]
 
 if __name__ == "__main__":
-    write(os.path.join(ROOT, "notebooks", "04_cloudfront_lambda_edge.ipynb"), cells)
+    write(os.path.join(ROOT, "notebooks", "04_cloudfront_lambda_edge.ipynb"), cells, title="CloudFront + Lambda@Edge")

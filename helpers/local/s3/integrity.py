@@ -134,6 +134,22 @@ def _unused_spool(environ: dict[str, Any]) -> None:
         body.file.close()
 
 
+def _verified_store(environ: dict[str, Any], app: Any, claimed: dict[str, str],
+                    wanted: set[str]) -> tuple[str, list[tuple[str, str]], bytes, dict[str, str]]:
+    """Spool the body, refuse it if a claimed checksum does not match (BadDigest, nothing
+    stored), else let moto store it. Returns moto's answer (or the refusal) and the digests."""
+    computed = _spool(environ, wanted)
+    refused = _bad_checksum(claimed, computed)
+    if refused is not None:
+        _unused_spool(environ)
+        return f"{refused.status} Error", list(refused.headers.items()), refused.body, computed
+    try:
+        status, headers, body = _call(app, environ)
+    finally:
+        _unused_spool(environ)
+    return status, headers, body, computed
+
+
 def _aws_chunked(environ: dict[str, Any]) -> bool:
     return "aws-chunked" in environ.get("HTTP_CONTENT_ENCODING", "") or \
         environ.get("HTTP_X_AMZ_CONTENT_SHA256", "").startswith("STREAMING-")
@@ -222,13 +238,7 @@ class Integrity:
             if status.startswith("200"):
                 stores.s3.forget_object(bucket, key)
             return _send(start_response, status, headers, body)
-        computed = _spool(environ, set(claimed))
-        refused = _bad_checksum(claimed, computed)
-        if refused is not None:
-            _unused_spool(environ)
-            return _send(start_response, f"{refused.status} Error", list(refused.headers.items()), refused.body)
-        status, headers, body = _call(app, environ)
-        _unused_spool(environ)
+        status, headers, body, _ = _verified_store(environ, app, claimed, set(claimed))
         extra = {}
         if status.startswith("200") and not claimed:
             stores.s3.forget_object(bucket, key)
@@ -267,13 +277,7 @@ class Integrity:
         wanted = set(claimed) | ({upload["algorithm"]} if upload and upload["algorithm"] else set())
         if _aws_chunked(environ):
             return app(environ, start_response)
-        computed = _spool(environ, wanted)
-        refused = _bad_checksum(claimed, computed)
-        if refused is not None:
-            _unused_spool(environ)
-            return _send(start_response, f"{refused.status} Error", list(refused.headers.items()), refused.body)
-        status, headers, body = _call(app, environ)
-        _unused_spool(environ)
+        status, headers, body, computed = _verified_store(environ, app, claimed, wanted)
         extra = {}
         if status.startswith("200") and upload and upload["algorithm"] in computed:
             value = computed[upload["algorithm"]]

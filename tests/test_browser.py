@@ -1,0 +1,302 @@
+"""A real browser: JupyterLab (``python -m helpers.lab``) driven by Playwright in Debian's chromium.
+
+For each pattern notebook: open a copy (fresh name prefix, this test's local AWS, no stored
+outputs), run the cells up to the picker with Lab's "Run All Above Selected Cell", choose a
+generated file through the browser's file chooser, run the cells up to Verify, check the object
+in the bucket with boto3, keep a screenshot, run the rest (clean-up) and check nothing is left.
+
+Screenshots go to ``$WORKBOOK_ARTIFACTS`` or ``tests/artifacts/`` (git ignores it), in
+``browser/``. The browser is ``/usr/bin/chromium`` (``$WORKBOOK_CHROMIUM`` to change it):
+``make test`` and ``.ci/run`` install it with apt; Playwright never downloads one.
+"""
+import hashlib
+import json
+import os
+import pathlib
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import nbformat
+import pytest
+import requests
+
+import helpers as wb
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOKEN = "workbook-browser-token"
+CHROMIUM = os.environ.get("WORKBOOK_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = os.path.join(os.environ.get("WORKBOOK_ARTIFACTS") or os.path.join(ROOT, "tests", "artifacts"),
+                         "browser")
+# The machine's network is closed: without these Chromium keeps calling home and fills the log.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-default-apps", "--disable-extensions", "--no-default-browser-check",
+    "--metrics-recording-only", "--password-store=basic", "--use-mock-keychain",
+]
+# Test-only Lab user settings: every cell in the page (cells are found by index), and no
+# dialog when the page closes with unsaved changes.
+USER_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+}
+STEP_TIMEOUT = 120
+# notebook -> size of the picked file (03 needs more than three 5 MiB parts: it stops after two)
+NOTEBOOKS = {
+    "01_api_gateway_s3_proxy.ipynb": 3 * 1024 * 1024 + 17,
+    "02_presigned_urls.ipynb": 3 * 1024 * 1024 + 29,
+    "03_multipart_uploads.ipynb": 16 * 1024 * 1024 + 5,
+    "04_cloudfront_lambda_edge.ipynb": 3 * 1024 * 1024 + 41,
+}
+VERIFIED = re.compile(r"identical( file)?: True")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(
+            f"The browser test needs Debian's chromium at {CHROMIUM}, and it is not there. Install "
+            "it as root with `sh tools/ensure_chromium.sh` (or `apt-get install chromium`); "
+            "`make test` and `.ci/run` do this themselves when they can. Another build: set "
+            "$WORKBOOK_CHROMIUM to its path. (Never `playwright install`.)", pytrace=False)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def lab(local_aws, tmp_path_factory):
+    """`python -m helpers.lab` (what `make lab` runs) on a temporary folder of notebooks."""
+    root = tmp_path_factory.mktemp("lab-root")
+    home = tmp_path_factory.mktemp("lab-home")
+    for name, values in USER_SETTINGS.items():
+        path = home / ".jupyter" / "lab" / "user-settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port = free_port()
+    env = {**os.environ, "WORKBOOK_ENDPOINT_URL": local_aws.endpoint_url, "HOME": str(home),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path_factory.mktemp("lab-runtime"))}
+    log_path = tmp_path_factory.mktemp("lab-log") / "lab.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helpers.lab", "--no-browser", f"--port={port}",
+         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if requests.get(f"{base}/api/status", params={"token": TOKEN}, timeout=2).ok:
+                break
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.terminate()
+            proc.wait(timeout=30)
+            pytest.fail("JupyterLab did not start: " + log_path.read_text()[-2000:])
+        time.sleep(0.5)
+    yield {"base": base, "root": root}
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium, tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    home = tmp_path_factory.mktemp("chromium-home")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+           "XDG_CACHE_HOME": str(home / ".cache")}
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=chromium, headless=True, args=CHROMIUM_ARGS, env=env,
+            viewport={"width": 1280, "height": 1000}, accept_downloads=False)
+        yield context
+        context.close()
+
+
+def notebook_copy(name, folder, *, endpoint_url, prefix):
+    """The notebook without stored outputs, with this test's endpoint and prefix as parameters."""
+    nb = nbformat.read(os.path.join(ROOT, "notebooks", name), as_version=4)
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    parameters.source += f"\nendpoint_url = {endpoint_url!r}\nname_prefix = {prefix!r}"
+    nbformat.write(nb, os.path.join(folder, name))
+    return nb
+
+
+def landmarks(nb):
+    """Indexes of the picker cell, the choose_file cell and the Verify cell."""
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    picker = next(i for i in code if "wb.show_picker(" in nb.cells[i].source)
+    choose = next(i for i in code if i > picker and "wb.choose_file(" in nb.cells[i].source)
+    verify = next(i for i in code if i > choose and re.search(r'print\("identical', nb.cells[i].source))
+    return code, picker, choose, verify
+
+
+STATE_JS = """(indexes) => {
+  const cells = [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell')];
+  const prompt = (c) => (c && c.querySelector('.jp-InputPrompt') || {textContent: ''}).textContent.trim();
+  const status = [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem')]
+    .map((e) => e.textContent).find((t) => t.includes(' | ')) || '';
+  const errors = cells.map((c) => [...c.querySelectorAll('.jp-OutputArea-output')]
+    .map((o) => o.textContent).join('\\n')).filter((t) => t.includes('Traceback (most recent call last)'));
+  const dialogs = [...document.querySelectorAll('.jp-Dialog')].map((d) => d.textContent);
+  return {count: cells.length, prompts: indexes.map((i) => prompt(cells[i])),
+          busy: cells.some((c) => prompt(c) === '[*]:'), status, errors, dialogs};
+}"""
+
+
+# Scroll the notebook so that an element ends a little above the bottom of the window.
+SHOW_AT_BOTTOM = """(e) => {
+  e.scrollIntoView({block: 'end'});
+  const scroller = e.closest('.jp-WindowedPanel-outer');
+  if (scroller) scroller.scrollTop += 40;
+}"""
+
+
+def wait_ran(page, indexes, what):
+    """Until every cell in ``indexes`` has an execution count and the status bar says Idle."""
+    deadline = time.monotonic() + STEP_TIMEOUT
+    state = {}
+    while time.monotonic() < deadline:
+        state = page.evaluate(STATE_JS, list(indexes))
+        if state["errors"]:
+            raise AssertionError(f"{what}: a cell failed:\n" + state["errors"][0][-3000:])
+        if state["dialogs"]:
+            raise AssertionError(f"{what}: a dialog is in the way: {state['dialogs']}")
+        done = all(re.fullmatch(r"\[\d+\]:", p) for p in state["prompts"])
+        if done and not state["busy"] and state["status"].endswith("| Idle"):
+            return state
+        time.sleep(0.25)
+    raise AssertionError(f"{what}: cells not run after {STEP_TIMEOUT} s: {state}")
+
+
+def output_text(page, index):
+    return page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea").inner_text()
+
+
+def select(page, first, last=None):
+    """Select cells ``first``..``last`` in command mode, as a mouse does: click, shift+click."""
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    cells.nth(first).locator(".jp-InputPrompt").click()
+    if last is not None and last != first:
+        cells.nth(last).locator(".jp-InputPrompt").click(modifiers=["Shift"])
+
+
+def menu(page, top, item):
+    page.locator(".lm-MenuBar-itemLabel").get_by_text(top, exact=True).click()
+    page.locator(".lm-Menu-itemLabel").get_by_text(item, exact=True).click()
+
+
+def bucket_objects(aws, prefix):
+    s3 = aws("s3")
+    found = {}
+    for bucket in s3.list_buckets()["Buckets"]:
+        if bucket["Name"].startswith(prefix):
+            for item in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
+                found[(bucket["Name"], item["Key"])] = item["Size"]
+    return found
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_pick_a_file_in_the_browser_and_upload_it(name, browser, lab, local_aws, aws, tmp_path):
+    number = name[:2]
+    prefix = f"br{number}-{uuid.uuid4().hex[:6]}"
+    nb = notebook_copy(name, lab["root"], endpoint_url=local_aws.endpoint_url, prefix=prefix)
+    code, picker, choose, verify = landmarks(nb)
+    picked = pathlib.Path(wb.make_sample_file(
+        tmp_path / f"picked-{number}-{uuid.uuid4().hex[:6]}.bin", NOTEBOOKS[name], seed=int(number)))
+    digest = wb.sha256_file(picked)
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    shot = os.path.join(ARTIFACTS, name.replace(".ipynb", ".png"))
+    for stale in (shot, shot.replace(".png", "-failed.png")):
+        if os.path.exists(stale):
+            os.remove(stale)
+    page = browser.new_page()
+    started, times = time.monotonic(), {}
+    try:
+        page.goto(f"{lab['base']}/lab/tree/{name}?token={TOKEN}&reset")
+        cells = page.locator(".jp-Notebook .jp-Cell")
+        cells.nth(len(nb.cells) - 1).wait_for(state="attached", timeout=60_000)
+        assert cells.count() == len(nb.cells)
+        wait_ran(page, [], "kernel start")
+        times["loaded"] = time.monotonic() - started
+
+        # Everything up to the picker: setup and steps, then the picker cell itself.
+        select(page, picker)
+        menu(page, "Run", "Run All Above Selected Cell")
+        wait_ran(page, [i for i in code if i < picker], "cells above the picker")
+        select(page, picker)
+        page.keyboard.press("Shift+Enter")
+        wait_ran(page, [picker], "picker cell")
+        times["picker shown"] = time.monotonic() - started
+
+        # The widget's <input type=file> is not in the page: click its button, answer the chooser.
+        button = cells.nth(picker).locator("button.widget-upload")
+        with page.expect_file_chooser() as chooser:
+            button.click()
+        assert not chooser.value.is_multiple()
+        chooser.value.set_files(str(picked))
+        page.wait_for_function("(b) => /\\(1\\)\\s*$/.test(b.textContent)", arg=button.element_handle())
+        cells.nth(picker).get_by_text(f"Chosen: {picked.name} ({picked.stat().st_size:,} bytes).").wait_for()
+
+        times["file picked"] = time.monotonic() - started
+        # From choose_file to Verify, as selected cells (Shift+Enter runs a selection).
+        select(page, choose, verify)
+        page.keyboard.press("Shift+Enter")
+        wait_ran(page, [i for i in code if choose <= i <= verify], "upload and verify")
+        assert picked.name in output_text(page, choose), output_text(page, choose)
+        verified = output_text(page, verify)
+        assert VERIFIED.search(verified), verified
+
+        # The object is in the bucket, byte for byte the picked file.
+        objects = bucket_objects(aws, prefix)
+        ours = [(b, k) for (b, k), size in objects.items()
+                if k.endswith(picked.name) and size == picked.stat().st_size]
+        assert ours, f"no object named like {picked.name} in {objects}"
+        body = aws("s3").get_object(Bucket=ours[0][0], Key=ours[0][1])["Body"].read()
+        assert hashlib.sha256(body).hexdigest() == digest
+
+        # helpers.lab turned Lab's news question off: no pop-up covers the notebook.
+        assert not page.locator(".jp-Notification-Toast, .Toastify__toast").filter(
+            has_text=re.compile("news", re.I)).count()
+        cells.nth(verify).scroll_into_view_if_needed()
+        cells.nth(verify).locator(".jp-OutputArea").evaluate(SHOW_AT_BOTTOM)
+        page.screenshot(path=shot)
+        times["verified"] = time.monotonic() - started
+
+        # The rest: Try it and Clean up.
+        select(page, verify + 1)
+        menu(page, "Run", "Run Selected Cell and All Below")
+        wait_ran(page, [i for i in code if i > verify], "cells after Verify")
+        assert "left behind: {}" in output_text(page, code[-1])
+        target = wb.connect("local", endpoint_url=local_aws.endpoint_url, start=False)
+        assert not any(wb.find_resources(target, prefix).values())
+        assert not bucket_objects(aws, prefix)
+        assert not [b for b in aws("s3").list_buckets()["Buckets"] if b["Name"].startswith(prefix)]
+    except BaseException:
+        try:
+            page.screenshot(path=shot.replace(".png", "-failed.png"), full_page=True)
+        except Exception as error:  # keep the test's own failure, not the screenshot's
+            print(f"no failure screenshot: {error}")
+        raise
+    finally:
+        times["done"] = time.monotonic() - started
+        print(f"{name} (s): " + ", ".join(f"{k} {v:.1f}" for k, v in times.items()))
+        page.close()
+        for session in requests.get(f"{lab['base']}/api/sessions", params={"token": TOKEN}).json():
+            requests.delete(f"{lab['base']}/api/sessions/{session['id']}", params={"token": TOKEN})

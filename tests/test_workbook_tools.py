@@ -1,0 +1,264 @@
+"""The workbook's own tooling: curl commands, the setup checks, the IAM policy the README lists,
+the clean-up order, and the navigation links between notebooks."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from botocore.exceptions import ClientError
+
+import helpers as wb
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import navlinks  # noqa: E402
+
+
+# --- curl ---------------------------------------------------------------------------------------
+
+def test_curl_command_masks_credentials_and_presigned_urls():
+    command = wb.curl_command("http://127.0.0.1:4566/_aws/execute-api/a1/v1/upload/cat.jpg", "cat.jpg",
+                              headers={"x-api-key": "s3cr3t-value", "Content-Type": "image/jpeg",
+                                       "Authorization": "Bearer abc.def"})
+    assert "s3cr3t-value" not in command and "abc.def" not in command
+    assert '-H "x-api-key: $API_KEY"' in command and '-H "Authorization: $AUTHORIZATION"' in command
+    assert "--upload-file cat.jpg" in command and "-H 'Content-Type: image/jpeg'" in command
+    signed = "https://b.s3.amazonaws.com/uploads/k?X-Amz-Credential=AKIA&X-Amz-Signature=deadbeef"
+    command = wb.curl_command(signed, "my file.bin", headers={"Content-Type": "video/mp4"})
+    assert "deadbeef" not in command and command.endswith('"$UPLOAD_URL"')
+    assert "--upload-file 'my file.bin'" in command
+    assert "deadbeef" in wb.curl_command(signed, "f", mask=False)
+
+
+def test_curl_command_runs_against_the_local_aws(local_aws, tmp_path):
+    if not shutil.which("curl"):
+        pytest.skip("curl is not installed")
+    target = wb.connect("local", endpoint_url=local_aws.endpoint_url, start=False)
+    prefix = "curl-" + os.urandom(3).hex()
+    api = wb.build_s3_proxy_api(target, prefix)
+    try:
+        path = wb.make_sample_file(tmp_path / "photo.jpg", 300_000, seed=3)
+        command = wb.curl_command(api.upload_url("photo.jpg"), "photo.jpg",
+                                  headers={"x-api-key": api.api_key, "Content-Type": "image/jpeg"})
+        assert api.api_key not in command
+        done = subprocess.run(["bash", "-c", command + " --silent --show-error"], cwd=tmp_path,
+                              env={**os.environ, "API_KEY": api.api_key}, capture_output=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert wb.object_sha256(api.bucket, "photo.jpg", s3=target.client("s3")) == wb.sha256_file(path)
+    finally:
+        wb.clean_up(target, prefix)
+
+
+# --- setup checks -------------------------------------------------------------------------------
+
+def test_check_environment_reports_plain_data():
+    report = wb.check_environment()
+    assert report["python_ok"] is True
+    packages = {p["package"]: p for p in report["packages"]}
+    assert packages["boto3"]["required"].startswith("==") and packages["boto3"]["ok"]
+    assert packages["matplotlib"]["installed"]
+    json.dumps(report)  # plain data
+
+
+def test_check_permissions_on_the_local_aws_needs_no_simulation(local_aws):
+    target = wb.connect("local", endpoint_url=local_aws.endpoint_url, start=False)
+    report = wb.check_permissions(target)
+    assert report["checked"] is False and "local AWS" in report["reason"]
+    assert report["principal"].startswith("arn:aws:")
+
+
+class _FakeIam:
+    """Answers SimulatePrincipalPolicy: denies the listed actions, or refuses to simulate."""
+
+    def __init__(self, denied=(), refuse=False):
+        self.denied, self.refuse, self.calls = set(denied), refuse, []
+
+    def get_paginator(self, name):
+        assert name == "simulate_principal_policy"
+        fake = self
+
+        class Paginator:
+            def paginate(self, **kwargs):
+                fake.calls.append(kwargs)
+                if fake.refuse:
+                    raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}},
+                                      "SimulatePrincipalPolicy")
+                yield {"EvaluationResults": [
+                    {"EvalActionName": a, "EvalDecision": "implicitDeny" if a in fake.denied else "allowed"}
+                    for a in kwargs["ActionNames"]]}
+        return Paginator()
+
+
+class _FakeAwsTarget:
+    name, region, is_local = "aws", "eu-west-1", False
+
+    def __init__(self, arn):
+        self.arn = arn
+
+    def client(self, service, region=None):
+        assert service == "sts"
+        arn = self.arn
+
+        class Sts:
+            def get_caller_identity(self):
+                return {"Account": "111122223333", "Arn": arn}
+        return Sts()
+
+
+def test_check_permissions_simulates_as_the_role_behind_a_session():
+    iam = _FakeIam(denied={"cloudfront:CreateDistribution"})
+    target = _FakeAwsTarget("arn:aws:sts::111122223333:assumed-role/Learner/alice")
+    report = wb.check_permissions(target, iam=iam)
+    assert report["checked"] is True and report["denied"] == ["cloudfront:CreateDistribution"]
+    assert {c["PolicySourceArn"] for c in iam.calls} == {"arn:aws:iam::111122223333:role/Learner"}
+    assert "arn:aws:iam::111122223333:role/s3wb-example" in {c["ResourceArns"][0] for c in iam.calls}
+    simulated = {a for c in iam.calls for a in c["ActionNames"]}
+    assert "lambda:EnableReplication" in simulated and not any("*" in a for a in simulated)
+    assert len(report["allowed"]) + len(report["denied"]) == len(simulated)
+
+
+def test_check_permissions_tolerates_a_denied_simulation():
+    target = _FakeAwsTarget("arn:aws:iam::111122223333:user/learner")
+    report = wb.check_permissions(target, iam=_FakeIam(refuse=True))
+    assert report["checked"] is False and "AccessDenied" in report["reason"]
+
+
+def test_the_readme_lists_exactly_the_workbook_policy():
+    with open(os.path.join(ROOT, "README.md")) as handle:
+        readme = handle.read()
+    section = readme[readme.index("## Real AWS"):]
+    block = re.search(r"```json\n(.+?)\n```", section, re.S).group(1)
+    assert json.loads(block) == wb.workbook_policy(), (
+        "copy the output of python -c 'import json, helpers; "
+        "print(json.dumps(helpers.workbook_policy(), indent=2))' into the README")
+
+
+def test_the_policy_covers_every_client_call_in_the_helpers():
+    """A rough guard: each boto3 method the helpers and the notebooks call on S3, IAM, Lambda,
+    CloudFront or Logs has its action (by name) in the policy."""
+    renames = {"put_public_access_block": "s3:PutBucketPublicAccessBlock",
+               "put_bucket_encryption": "s3:PutEncryptionConfiguration",
+               "put_bucket_lifecycle_configuration": "s3:PutLifecycleConfiguration",
+               "head_bucket": "s3:ListBucket", "head_object": "s3:GetObject",
+               "list_buckets": "s3:ListAllMyBuckets", "delete_objects": "s3:DeleteObject",
+               "list_multipart_uploads": "s3:ListBucketMultipartUploads",
+               "list_object_versions": "s3:ListBucketVersions", "list_objects_v2": "s3:ListBucket",
+               "create_distribution_with_tags": "cloudfront:CreateDistribution",
+               "invoke": "lambda:InvokeFunction", "list_tags": "lambda:ListTags",
+               "get_public_access_block": "s3:GetBucketPublicAccessBlock",
+               "create_multipart_upload": "s3:PutObject", "upload_part": "s3:PutObject",
+               "complete_multipart_upload": "s3:PutObject"}
+    services = {"s3": "s3", "iam": "iam", "lam": "lambda", "region_lam": "lambda", "edge_lam": "lambda",
+                "cf": "cloudfront", "logs": "logs", "region_logs": "logs"}
+    actions = set(wb.workbook_actions())
+    files = [os.path.join(ROOT, "helpers", name) for name in os.listdir(os.path.join(ROOT, "helpers"))
+             if name.endswith(".py")]
+    files += [os.path.join(ROOT, "tools", name) for name in os.listdir(os.path.join(ROOT, "tools"))
+              if name.startswith("write_notebook_")]
+    source = "".join(open(path).read() for path in files)
+    missing = set()
+    for var, method in re.findall(r"\b(s3|iam|lam|region_lam|edge_lam|cf|logs|region_logs)\.([a-z_]+)\(", source):
+        if method in ("get_paginator", "get_waiter"):
+            continue
+        action = renames.get(method) or services[var] + ":" + "".join(w.title() for w in method.split("_"))
+        if action not in actions:
+            missing.add(action)
+    assert not missing
+
+
+# --- clean-up order -----------------------------------------------------------------------------
+
+class _Recording:
+    """A target whose clients record every call, in order, as "service.method"."""
+
+    def __init__(self, target, log):
+        self._target, self._log = target, log
+        self.region, self.name, self.is_local = target.region, target.name, target.is_local
+
+    def client(self, service, *, region=None):
+        real = self._target.client(service, region=region)
+        log = self._log
+
+        class Proxy:
+            def __getattr__(self, attr):
+                value = getattr(real, attr)
+                if callable(value):
+                    def call(*args, **kwargs):
+                        log.append(f"{service}.{attr}")
+                        return value(*args, **kwargs)
+                    return call
+                return value
+        return Proxy()
+
+
+def test_delete_resources_orders_distribution_edge_function_and_buckets(local_aws):
+    target = wb.connect("local", endpoint_url=local_aws.endpoint_url, start=False)
+    prefix = "order-" + os.urandom(3).hex()
+    upload = wb.build_cloudfront_upload(target, prefix, secret="s" * 24)
+    s3 = target.client("s3")
+    s3.put_object(Bucket=upload.bucket, Key="done.bin", Body=b"x")
+    started = s3.create_multipart_upload(Bucket=upload.bucket, Key="half.bin")
+    s3.upload_part(Bucket=upload.bucket, Key="half.bin", UploadId=started["UploadId"], PartNumber=1, Body=b"y")
+    assert wb.bucket_contents(upload.bucket, s3=s3) == {"objects": 1, "bytes": 1, "incomplete_uploads": 1}
+    found = wb.find_resources(target, prefix)
+    assert found["distributions"] and found["functions"] and found["origin_access_identities"]
+    log = []
+    counts = wb.delete_resources(_Recording(target, log), found)
+    assert counts["distributions"] == 1 and counts["functions"] == 1 and counts["buckets"] == 1
+    order = [entry for entry in log if entry in (
+        "cloudfront.update_distribution", "cloudfront.delete_distribution", "lambda.delete_function",
+        "cloudfront.delete_cloud_front_origin_access_identity", "s3.abort_multipart_upload",
+        "s3.delete_objects", "s3.delete_bucket")]
+    assert order == ["cloudfront.update_distribution", "cloudfront.delete_distribution",
+                     "lambda.delete_function", "cloudfront.delete_cloud_front_origin_access_identity",
+                     "s3.abort_multipart_upload", "s3.delete_objects", "s3.delete_bucket"]
+    assert not any(wb.find_resources(target, prefix).values())
+
+
+def test_delete_resources_goes_on_after_a_failure_and_says_what_stayed(local_aws):
+    target = wb.connect("local", endpoint_url=local_aws.endpoint_url, start=False)
+    prefix = "fail-" + os.urandom(3).hex()
+    wb.create_upload_bucket(f"{prefix}-uploads", s3=target.client("s3"), prefix=prefix)
+    found = wb.find_resources(target, prefix)
+    found["roles"] = ["no-such-role-" + prefix]
+    found["distributions"] = ["ENOSUCHDIST"]
+    with pytest.raises(wb.CleanUpIncomplete) as caught:
+        wb.delete_resources(target, found)
+    assert [kind for kind, _, _ in caught.value.errors] == ["distributions"]
+    assert caught.value.counts["buckets"] == 1 and caught.value.counts["roles"] == 0
+    assert not any(wb.find_resources(target, prefix).values())
+
+
+# --- navigation links ---------------------------------------------------------------------------
+
+def test_navigation_links_are_up_to_date():
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "navlinks.py"), "--check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_navlinks_adds_a_new_notebook_between_its_neighbours_idempotently(tmp_path):
+    for number, title in (("01", "One"), ("02", "Two"), ("04", "Four")):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell(f"# {number} · {title}\n\ntext")]
+        nbformat.write(nb, str(tmp_path / f"{number}_{title.lower()}.ipynb"))
+    assert len(navlinks.update(str(tmp_path))) == 3
+    assert navlinks.update(str(tmp_path), check=True) == []
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 03 · Three")]
+    nb.metadata["workbook"] = {"title": "Three, short"}
+    nbformat.write(nb, str(tmp_path / "03_three.ipynb"))
+    assert sorted(navlinks.update(str(tmp_path), check=True)) == ["02_two.ipynb", "03_three.ipynb", "04_four.ipynb"]
+    navlinks.update(str(tmp_path))
+    two = nbformat.read(str(tmp_path / "02_two.ipynb"), as_version=4)
+    assert two.cells[0].source == ("[← 01 One](01_one.ipynb) · **02 Two** · "
+                                   "[03 Three, short →](03_three.ipynb)")
+    assert two.cells[-1].source.startswith("**Next:** [03 Three, short](03_three.ipynb)")
+    assert len(two.cells) == 3
+    last = nbformat.read(str(tmp_path / "04_four.ipynb"), as_version=4)
+    assert "**04 Four**" in last.cells[0].source and "→" not in last.cells[0].source
+    assert navlinks.update(str(tmp_path)) == []
