@@ -712,9 +712,6 @@ def test_cloudfront_does_not_forward_a_viewer_copy_source(paths, secret_object):
 
 
 @pytest.mark.bad_input
-@pytest.mark.xfail(strict=True, reason=(
-    "bug beyond the known list (helpers/local/s3/): keys over 1,024 bytes are stored (moto does not "
-    "check); S3 answers 400 KeyTooLongError 'Your key is too long' (S3ERR, KEYS)"))
 def test_keys_over_1024_bytes_are_refused_KeyTooLongError(paths):
     before = snapshot(paths)
     url = paths.presigned_put("uploads/" + "k" * 1020)

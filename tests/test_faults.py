@@ -189,12 +189,6 @@ def send_half(url: str, declared: int, sent: int, method: str = "PUT", headers: 
     time.sleep(0.3)  # let the server notice
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug beyond the known list (helpers/local/apigateway/dataplane.py): _parse takes the short body a "
-    "disconnected client sent (stream.read returns what arrived) and the integration stores a truncated "
-    "object (100,000 of 1,000,000 bytes, overwriting keep.bin); ClientDisconnected is then raised in the "
-    "drain loop and logged as an internal error. API Gateway never forwards a request whose body did "
-    "not arrive in full"))
 def test_client_disconnecting_mid_body_on_the_direct_proxy_stores_nothing(proxy, target, caplog):
     s3 = target.client("s3")
     s3.put_object(Bucket=proxy.bucket, Key="keep-proxy.bin", Body=KEEP)  # its own: the bug overwrites it
@@ -228,12 +222,6 @@ def test_client_disconnecting_mid_body_on_a_presigned_put_stores_nothing(proxy, 
     assert kept(target, proxy.bucket)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug beyond the known list (since main's streaming uploads, helpers/local/s3/integrity.py): a client "
-    "hanging up mid-body raises werkzeug's ClientDisconnected out of the spool, and server.py's catch-all "
-    "logs it as an internal error with a stack trace (and answers 500 to a closed socket). Nothing is "
-    "stored, but the client's fault is not an internal error: it should end quietly (S3 answers a body "
-    "shorter than Content-Length with 400 IncompleteBody / RequestTimeout)"))
 def test_a_client_hanging_up_is_not_logged_as_an_internal_error(proxy, target, caplog):
     s3 = target.client("s3")
     url = s3.generate_presigned_url("put_object", Params={"Bucket": proxy.bucket, "Key": "hangup.bin"},

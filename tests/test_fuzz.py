@@ -304,12 +304,6 @@ def test_whole_http_requests_never_give_a_stack_trace(world, count, caplog, data
 
 # --- found by the properties above ---------------------------------------------------------------
 
-NON_ASCII = pytest.mark.xfail(strict=True, reason=(
-    "bug beyond the known list (helpers/local/s3/auth.py and post.py): hmac.compare_digest raises "
-    "TypeError on a non-ASCII str, so a signature (or token) with a non-ASCII character gives 500 "
-    "InternalError instead of 403 SignatureDoesNotMatch"))
-
-
 def http_status_and_code(method, url, **kwargs):
     import re
 
@@ -319,7 +313,6 @@ def http_status_and_code(method, url, **kwargs):
     return response.status_code, code.group(1) if code else response.text[:200]
 
 
-@NON_ASCII
 def test_non_ascii_signatures_v4_are_signature_mismatches(signer, reliability):
     reliability("fuzz")
     url = signer.generate_presigned_url("put_object", Params={"Bucket": "fuzz-bucket", "Key": "k"}, HttpMethod="PUT")
@@ -328,14 +321,12 @@ def test_non_ascii_signatures_v4_are_signature_mismatches(signer, reliability):
     assert http_status_and_code("PUT", url, data=b"x") == (403, "SignatureDoesNotMatch")
 
 
-@NON_ASCII
 def test_non_ascii_signatures_v2_are_signature_mismatches(local_aws, reliability):
     reliability("fuzz")
     url = f"{local_aws.endpoint_url}/fuzz-bucket/k?AWSAccessKeyId=test&Expires=4102444800&Signature=%C3%A9"
     assert http_status_and_code("PUT", url, data=b"x") == (403, "SignatureDoesNotMatch")
 
 
-@NON_ASCII
 def test_non_ascii_signatures_in_post_policies_are_signature_mismatches(local_aws, reliability):
     reliability("fuzz")
     fields = {"key": "k", **sign_policy(json.dumps({"expiration": "2099-01-01T00:00:00Z", "conditions": []}).encode())}

@@ -22,6 +22,7 @@ import traceback
 import uuid
 from typing import Any, Callable
 
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import make_server
 
 from . import moto_bridge
@@ -76,10 +77,31 @@ class LocalAWS:
             if service == "s3":
                 return self.s3.handle(environ, start_response, app)
             return app(environ, start_response)
+        except ClientDisconnected:
+            # The client hung up before its body arrived in full: its fault, not ours. Nothing
+            # was stored (bodies are read whole before anything is written); S3 would answer
+            # 400 IncompleteBody, which is sent if the socket still listens.
+            log.info("client disconnected mid-body on %s %s", environ.get("REQUEST_METHOD"), path)
+            return incomplete_body(start_response, sys.exc_info())
         except Exception:  # an internal fault must still answer in AWS's shape, never a trace
             log.error("internal error on %s %s\n%s", environ.get("REQUEST_METHOD"), path,
                       traceback.format_exc())
             return internal_error(start_response, service, sys.exc_info())
+
+
+def incomplete_body(start_response: Callable, exc_info: Any = None) -> list[bytes]:
+    """S3's answer to a body shorter than its Content-Length
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList)."""
+    request_id = uuid.uuid4().hex[:16].upper()
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>IncompleteBody</Code>'
+            "<Message>You did not provide the number of bytes specified by the Content-Length "
+            f"HTTP header.</Message><RequestId>{request_id}</RequestId></Error>").encode()
+    try:
+        start_response("400 Bad Request", [("Content-Type", "application/xml"),
+                                           ("Content-Length", str(len(body)))], exc_info)
+    except Exception:  # the response had started: nothing more can be said
+        return []
+    return [body]
 
 
 def internal_error(start_response: Callable, service: str, exc_info: Any = None) -> list[bytes]:

@@ -29,6 +29,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote
 
 from werkzeug.datastructures import Headers
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wsgi import get_input_stream
 
 from .. import moto_bridge
@@ -159,6 +160,9 @@ class ApiGatewayDataPlane:
         if len(body) > MAX_PAYLOAD:
             raise GatewayError("REQUEST_TOO_LARGE", "Chunked request body is over the 10 MB limit",
                                message=f"HTTP content length exceeded {MAX_PAYLOAD} bytes.")
+        if declared and declared.isdigit() and len(body) < int(declared):
+            # The client hung up mid-body: API Gateway never forwards a partial request.
+            raise ClientDisconnected()
         return ApiRequest(
             method=environ["REQUEST_METHOD"].upper(),
             api_id=api_id,

@@ -54,6 +54,12 @@ class S3AuthError(Exception):
         self.status, self.code, self.message, self.extra = status, code, message, extra
 
 
+def _same(expected: str, provided: str) -> bool:
+    """Constant-time comparison of a signature or token; any text a client sends (non-ASCII
+    included) is simply a mismatch."""
+    return hmac.compare_digest(expected.encode(), provided.encode("utf-8", "surrogateescape"))
+
+
 def _root(account: str = moto_bridge.ACCOUNT_ID) -> Caller:
     return Caller(iam_eval.Principal(arn=f"arn:aws:iam::{account}:root", account=account),
                   [ALLOW_ALL], "root")
@@ -81,7 +87,7 @@ def _check_token(record: dict | None, token: str | None, access_key: str) -> Non
         raise S3AuthError(403, "InvalidAccessKeyId",
                           "The AWS Access Key Id you provided does not exist in our records.",
                           AWSAccessKeyId=access_key)
-    if not hmac.compare_digest(token, record["session_token"]):
+    if not _same(token, record["session_token"]):
         raise S3AuthError(400, "InvalidToken", "The provided token is malformed or otherwise invalid.",
                           **{"Token-0": token})
 
@@ -187,7 +193,7 @@ def presigned_v4(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
         hashlib.sha256(canonical_request.encode()).hexdigest()])
     expected = hmac.new(_sigv4_key(secret, date, region, service), string_to_sign.encode(),
                         hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, params["X-Amz-Signature"]):
+    if not _same(expected, params["X-Amz-Signature"]):
         raise S3AuthError(
             403, "SignatureDoesNotMatch",
             "The request signature we calculated does not match the signature you provided. "
@@ -230,7 +236,7 @@ def presigned_v2(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
     string_to_sign += "".join(f"{k}:{amz[k].strip()}\n" for k in sorted(amz)) + resource
     expected = base64.b64encode(hmac.new(secret.encode(), string_to_sign.encode(),
                                          hashlib.sha1).digest()).decode()
-    if not hmac.compare_digest(expected, params.get("Signature", "")):
+    if not _same(expected, params.get("Signature", "")):
         raise S3AuthError(
             403, "SignatureDoesNotMatch",
             "The request signature we calculated does not match the signature you provided. "

@@ -27,6 +27,7 @@ from .. import iam_eval, moto_bridge
 from .auth import Caller, S3AuthError, authenticate
 
 
+MAX_KEY_BYTES = 1024
 MOTO_AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, "
                       "SignedHeaders=host, Signature=local-data-plane")
 
@@ -124,6 +125,17 @@ class S3Front:
         self._moto_app = moto_app
         self.integrity = Integrity(moto_bridge.multipart_upload_exists)
 
+    @staticmethod
+    def key_too_long(method: str, path: str) -> S3Response | None:
+        """Object keys are at most 1,024 bytes of UTF-8 (S3 User Guide, "Naming Amazon S3
+        objects"); writing a longer one is refused with 400 KeyTooLongError."""
+        _, key = split_path(path)
+        size = len(key.encode("utf-8", "surrogateescape")) if key else 0
+        if size > MAX_KEY_BYTES and method.upper() in ("PUT", "POST"):
+            return error_response(400, "KeyTooLongError", "Your key is too long",
+                                  Size=str(size), MaxSizeAllowed=str(MAX_KEY_BYTES))
+        return None
+
     def authorize(self, caller: Caller, method: str, path: str, query: dict[str, str],
                   copy_source: str | None = None) -> S3Response | None:
         """None when the caller may make this call; otherwise S3's AccessDenied.
@@ -181,7 +193,7 @@ class S3Front:
         ``body`` may be bytes or a file positioned at its start (large bodies stay on disk)."""
         query = dict(query or {})
         copy_source = next((v for k, v in (headers or {}).items() if k.lower() == "x-amz-copy-source"), None)
-        refused = self.authorize(caller, method, path, query, copy_source)
+        refused = self.key_too_long(method, path) or self.authorize(caller, method, path, query, copy_source)
         if refused is not None:
             return refused
         app = moto_bridge.s3_app(self._moto_app)
@@ -235,8 +247,8 @@ class S3Front:
             from .post import PostUploads
 
             return PostUploads(self).handle(environ, start_response, s3_app, bucket)
-        refused = self.authorize(caller, environ["REQUEST_METHOD"], path, query,
-                                 environ.get("HTTP_X_AMZ_COPY_SOURCE"))
+        refused = self.key_too_long(environ["REQUEST_METHOD"], path) or self.authorize(
+            caller, environ["REQUEST_METHOD"], path, query, environ.get("HTTP_X_AMZ_COPY_SOURCE"))
         if refused is not None:
             return refuse(environ, start_response, refused)
         # Presigned URLs carry their signature in the query: it says nothing about the operation.

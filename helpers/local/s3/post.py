@@ -20,7 +20,7 @@ from typing import Any, Callable
 from werkzeug.formparser import parse_form_data
 from werkzeug.wsgi import get_input_stream
 
-from .auth import S3AuthError, _check_token, _check_token_expiry, _lookup, _sigv4_key
+from .auth import S3AuthError, _check_token, _check_token_expiry, _lookup, _same, _sigv4_key
 from .front import S3Response, error_response, refuse
 
 # Fields that need no condition (x-ignore-* neither).
@@ -102,7 +102,7 @@ class PostUploads:
             expected = base64.b64encode(hmac.new(secret.encode(), policy_b64.encode(),
                                                  hashlib.sha1).digest()).decode()
             provided = fields.get("signature", "")
-        if not hmac.compare_digest(expected, provided):
+        if not _same(expected, provided):
             raise _Refusal(error_response(
                 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the "
                 "signature you provided. Check your key and signing method.",
