@@ -544,6 +544,31 @@ class FileBody:
         return True  # even when empty: moto must take this path, not `body or b""`
 
 
+def _append_file(target: Any, source: Any) -> int:
+    """Append all of ``source`` (a file or a spooled file) to ``target``; returns the bytes
+    copied. File to file, the kernel copies (copy_file_range): no bytes pass through Python."""
+    source.seek(0)
+    start = target.seek(0, os.SEEK_END)
+    if getattr(source, "_rolled", True) and hasattr(os, "copy_file_range"):
+        try:
+            source_fd, target_fd = source.fileno(), target.fileno()
+            target.flush()
+            copied = 0
+            while n := os.copy_file_range(source_fd, target_fd, COPY_CHUNK * 8):
+                copied += n
+            target.seek(0, os.SEEK_END)
+            return copied
+        except (OSError, ValueError, AttributeError):  # another file system or no fd: copy in Python
+            target.truncate(start)
+            target.seek(start)
+            source.seek(0)
+    copied = 0
+    for chunk in iter(lambda: source.read(COPY_CHUNK), b""):
+        target.write(chunk)
+        copied += len(chunk)
+    return copied
+
+
 def _install_s3_streaming_patches() -> None:
     from moto.s3 import models as s3_models
     from moto.s3 import responses as s3_responses
@@ -599,10 +624,7 @@ def _install_s3_streaming_patches() -> None:
         for part in listed:
             md5s += codecs.decode(part.etag.replace('"', ""), "hex")
             with part.lock:
-                part._value_buffer.seek(0)
-                for chunk in iter(lambda: part._value_buffer.read(COPY_CHUNK), b""):
-                    joined.write(chunk)
-                    size += len(chunk)
+                size += _append_file(joined, part._value_buffer)
         etag = f"{hashlib.md5(md5s).hexdigest()}-{len(listed)}"
         return FileBody(joined, size), etag, None
 

@@ -156,7 +156,9 @@ class ApiGatewayDataPlane:
         if declared and declared.isdigit() and int(declared) > MAX_PAYLOAD:
             raise GatewayError("REQUEST_TOO_LARGE", f"Request body of {declared} bytes is over the 10 MB limit",
                                message=f"HTTP content length exceeded {MAX_PAYLOAD} bytes.")
-        body = stream.read(MAX_PAYLOAD + 1)
+        # With a declared length, one read of exactly that many bytes (werkzeug copies the body
+        # twice more when asked for more than is left).
+        body = stream.read(int(declared) if declared and declared.isdigit() else MAX_PAYLOAD + 1)
         if len(body) > MAX_PAYLOAD:
             raise GatewayError("REQUEST_TOO_LARGE", "Chunked request body is over the 10 MB limit",
                                message=f"HTTP content length exceeded {MAX_PAYLOAD} bytes.")
