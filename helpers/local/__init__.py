@@ -72,6 +72,13 @@ def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT):
         ) from err
 
 
+def server_environment() -> dict[str, str]:
+    """The environment a local AWS process starts with. Upload bodies pass through in 1 MiB
+    chunks on many threads; a fixed mmap threshold makes glibc return each chunk's memory to the
+    system when freed, instead of keeping it in per-thread arenas."""
+    return {"MALLOC_MMAP_THRESHOLD_": "262144", "MALLOC_ARENA_MAX": "2", **os.environ}
+
+
 def ensure_running(endpoint_url: str, *, wait: float = 30.0, log_path: str | None = None) -> dict:
     """Reuse the local AWS at ``endpoint_url`` or start one there in a background process.
 
@@ -86,7 +93,7 @@ def ensure_running(endpoint_url: str, *, wait: float = 30.0, log_path: str | Non
         process = subprocess.Popen(
             [sys.executable, "-m", "helpers.local", "--host", host, "--port", str(port)],
             stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True, env=server_environment(),
             cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
         )
     deadline = time.monotonic() + wait
