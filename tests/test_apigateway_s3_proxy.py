@@ -36,6 +36,10 @@ def test_a_second_put_to_the_same_key_overwrites_it(proxy_api):
     second = BINARY * 3
     assert requests.put(api.url("same.bin"), data=second).status_code == 200
     assert api.get("same.bin") == second
+    # The ETag is the MD5 of what is stored (computed by API Gateway's data plane as it read).
+    import hashlib
+    etag = api.s3.head_object(Bucket=api.bucket, Key="same.bin")["ETag"].strip('"')
+    assert etag == hashlib.md5(second).hexdigest()
 
 
 def test_create_rest_api_keeps_binary_media_types_and_patch_adds_them(aws, name):

@@ -33,6 +33,7 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wsgi import get_input_stream
 
 from .. import moto_bridge
+from ..bodies import read_hashed
 from ..store import stores
 from . import router
 from .exceptions import GatewayError, configuration_error
@@ -55,6 +56,7 @@ class ApiRequest:
     query: list[tuple[str, str]]
     headers: Headers
     body: bytes
+    body_md5: str
     source_ip: str
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
@@ -156,9 +158,9 @@ class ApiGatewayDataPlane:
         if declared and declared.isdigit() and int(declared) > MAX_PAYLOAD:
             raise GatewayError("REQUEST_TOO_LARGE", f"Request body of {declared} bytes is over the 10 MB limit",
                                message=f"HTTP content length exceeded {MAX_PAYLOAD} bytes.")
-        # With a declared length, one read of exactly that many bytes (werkzeug copies the body
-        # twice more when asked for more than is left).
-        body = stream.read(int(declared) if declared and declared.isdigit() else MAX_PAYLOAD + 1)
+        # Read in chunks with the MD5 computed alongside: S3 needs it for the ETag if the body
+        # goes there unchanged, and hashing while the socket delivers costs almost nothing.
+        body, body_md5 = read_hashed(stream, int(declared) if declared and declared.isdigit() else MAX_PAYLOAD + 1)
         if len(body) > MAX_PAYLOAD:
             raise GatewayError("REQUEST_TOO_LARGE", "Chunked request body is over the 10 MB limit",
                                message=f"HTTP content length exceeded {MAX_PAYLOAD} bytes.")
@@ -173,6 +175,7 @@ class ApiGatewayDataPlane:
             query=parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True),
             headers=headers,
             body=body,
+            body_md5=body_md5,
             source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
         )
 
@@ -337,6 +340,8 @@ class ApiGatewayDataPlane:
             query=mapped["querystring"],
             headers=mapped["header"],
             body=body,
+            # The body unchanged (binary passthrough): S3 can reuse its MD5 for the ETag.
+            body_md5=request.body_md5 if body is request.body else None,
             account=context["accountId"],
             request_templates=templates,
             content_type=content_type,

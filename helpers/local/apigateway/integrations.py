@@ -28,6 +28,7 @@ class IntegrationRequest:
     headers: dict[str, str]
     body: bytes
     account: str
+    body_md5: str | None = None
     request_templates: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
     # For proxy integrations: the event API Gateway builds from the method request.
@@ -110,6 +111,7 @@ def invoke_aws(dataplane: Any, request: IntegrationRequest) -> IntegrationResult
         query=request.query,
         headers=request.headers,
         body=request.body,
+        body_md5=request.body_md5,
     )
     return IntegrationResult(response.status, response.headers, response.body,
                              selector=str(response.status))

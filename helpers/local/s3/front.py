@@ -187,10 +187,12 @@ class S3Front:
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         body: bytes | IO[bytes] = b"",
+        body_md5: str | None = None,
     ) -> S3Response:
         """Make one S3 REST call as ``caller``; refusals come back as S3's XML errors.
 
-        ``body`` may be bytes or a file positioned at its start (large bodies stay on disk)."""
+        ``body`` may be bytes or a file positioned at its start (large bodies stay on disk);
+        ``body_md5``, when the caller computed it already, saves hashing the body again."""
         query = dict(query or {})
         copy_source = next((v for k, v in (headers or {}).items() if k.lower() == "x-amz-copy-source"), None)
         refused = self.key_too_long(method, path) or self.authorize(caller, method, path, query, copy_source)
@@ -215,6 +217,10 @@ class S3Front:
             content_length=length,
         )
         environ = builder.get_environ()
+        if body_md5:
+            from .integrity import KNOWN_MD5_KEY
+
+            environ[KNOWN_MD5_KEY] = body_md5  # computed as the body arrived: no second pass
         bucket, key = split_path(path)
 
         def serve(env: dict[str, Any], start_response: Any) -> Any:

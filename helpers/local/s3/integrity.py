@@ -19,10 +19,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import queue
 import re
 import tempfile
-import threading
 import zlib
 from typing import Any, Callable
 from xml.etree import ElementTree
@@ -31,6 +29,7 @@ from xml.sax.saxutils import unescape
 from werkzeug.wsgi import get_input_stream
 
 from .. import moto_bridge
+from ..bodies import CHUNK, Digests
 from ..store import stores
 from .front import S3Response, error_response, refuse
 
@@ -38,7 +37,8 @@ CHECKSUM_HEADERS = ("sha256", "sha1", "crc32", "crc32c", "crc64nvme")
 # Bodies up to 1 MiB stay in memory; larger ones go to a temporary file, which the stored
 # object then keeps (so a 1 GiB upload costs disk, not memory).
 SPOOL_MEMORY = 1024 * 1024
-HASH_QUEUE = 8
+# A body whose MD5 is already known (API Gateway read it): environ key for the hex digest.
+KNOWN_MD5_KEY = "s3wb.known_md5"
 MAX_COMPLETE_DOCUMENT = 4 * 1024 * 1024  # 10,000 <Part> elements with checksums fit easily
 
 
@@ -86,45 +86,34 @@ def _claimed_checksums(environ: dict[str, Any]) -> dict[str, str]:
 
 def _spool(environ: dict[str, Any], algorithms: set[str]) -> dict[str, str]:
     """Read the body in 1 MiB chunks into a temporary file, hashing as it comes (MD5 for the
-    ETag, and ``algorithms``), and hand moto the file instead of the bytes: memory stays bounded
-    whatever the size. Returns base64 digests for ``algorithms``.
+    ETag, unless the body came with it, and ``algorithms``), and hand moto the file instead of
+    the bytes: memory stays bounded whatever the size. Returns base64 digests for ``algorithms``.
 
-    Hashing runs in a second thread, overlapped with reading the socket (hashlib releases the
-    GIL on large buffers); at most HASH_QUEUE chunks wait for it.
     If the client breaks off, ClientDisconnected propagates before moto is called: nothing is
     stored (S3 never shows a partial object)."""
+    known_md5 = environ.pop(KNOWN_MD5_KEY, None)
     hashers = {alg: _HASHERS[alg]() for alg in algorithms if alg in _HASHERS}
-    md5 = hashlib.md5()
-    chunks: queue.Queue = queue.Queue(maxsize=HASH_QUEUE)
-
-    def digest() -> None:
-        while (chunk := chunks.get()) is not None:
-            md5.update(chunk)
-            for hasher in hashers.values():
-                hasher.update(chunk)
-
-    worker = threading.Thread(target=digest, daemon=True, name="s3-digest")
-    worker.start()
+    if not known_md5:
+        hashers["md5"] = hashlib.md5()
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
     size = 0
     try:
-        stream = get_input_stream(environ)
-        for chunk in iter(lambda: stream.read(1024 * 1024), b""):
-            spool.write(chunk)
-            chunks.put(chunk)
-            size += len(chunk)
+        with Digests(hashers) as digests:
+            stream = get_input_stream(environ)
+            for chunk in iter(lambda: stream.read(CHUNK), b""):
+                spool.write(chunk)
+                digests.update(chunk)
+                size += len(chunk)
     except BaseException:
         spool.close()
         raise
-    finally:
-        chunks.put(None)
-        worker.join()
-    environ[moto_bridge.BODY_ENVIRON_KEY] = moto_bridge.FileBody(spool, size, md5.hexdigest())
+    md5 = known_md5 or hashers.pop("md5").hexdigest()
+    environ[moto_bridge.BODY_ENVIRON_KEY] = moto_bridge.FileBody(spool, size, md5)
     environ["wsgi.input"] = io.BytesIO(b"")
     environ["CONTENT_LENGTH"] = "0"
     environ.pop("HTTP_TRANSFER_ENCODING", None)
     environ["wsgi.input_terminated"] = False
-    return {alg: base64.b64encode(h.digest()).decode() for alg, h in hashers.items()}
+    return {alg: base64.b64encode(h.digest()).decode() for alg, h in hashers.items() if alg != "md5"}
 
 
 def _unused_spool(environ: dict[str, Any]) -> None:
