@@ -29,7 +29,7 @@ test: setup chromium
 	$(BIN)/python -m pytest $(ARGS)
 
 aws: setup
-	MALLOC_MMAP_THRESHOLD_=262144 MALLOC_ARENA_MAX=2 $(BIN)/python -m helpers.local $(ARGS)
+	MALLOC_ARENA_MAX=2 $(BIN)/python -m helpers.local $(ARGS)
 
 # Re-run the notebooks against a fresh local AWS and store their outputs (nbval compares them).
 outputs: setup
