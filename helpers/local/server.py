@@ -25,7 +25,7 @@ from typing import Any, Callable
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import make_server
 
-from . import moto_bridge
+from . import SERVICE_NAME, moto_bridge
 from .apigateway import ApiGatewayDataPlane
 from .awslambda import LambdaService
 from .cloudfront import OriginAccessIdentities
@@ -33,7 +33,6 @@ from .cloudfront.dataplane import CloudFrontDataPlane
 from .s3 import S3Front
 from .store import stores
 
-SERVICE_NAME = "s3-upload-workbook-local-aws"
 log = logging.getLogger("helpers.local")
 
 

@@ -10,11 +10,8 @@ import json
 
 # type: (status, default message, x-amzn-ErrorType)
 GATEWAY_RESPONSES: dict[str, tuple[int, str, str]] = {
-    "ACCESS_DENIED": (403, "Forbidden", "AccessDeniedException"),
     "API_CONFIGURATION_ERROR": (500, "Internal server error", "InternalServerErrorException"),
-    "BAD_REQUEST_PARAMETERS": (400, "Bad Request", "BadRequestException"),
     "BAD_REQUEST_BODY": (400, "Bad Request", "BadRequestException"),
-    "INTEGRATION_FAILURE": (504, "Internal server error", "InternalServerErrorException"),
     "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out", "InternalServerErrorException"),
     "INVALID_API_KEY": (403, "Forbidden", "ForbiddenException"),
     "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token", "MissingAuthenticationTokenException"),
@@ -23,7 +20,6 @@ GATEWAY_RESPONSES: dict[str, tuple[int, str, str]] = {
     "LAMBDA_REQUEST_TOO_LONG": (413, "Request Too Long", "BadRequestException"),
     # A function error or a malformed proxy response: API Gateway's 502.
     "LAMBDA_FAILURE": (502, "Internal server error", "InternalServerErrorException"),
-    "RESOURCE_NOT_FOUND": (404, "Not Found", "NotFoundException"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported Media Type", "UnsupportedMediaTypeException"),
 }
 
