@@ -55,6 +55,10 @@ cells = [
     ## Setup
     `connect` decides where every boto3 call goes, and `unique_prefix` names (and tags) all that
     this notebook creates, so that the clean-up at the end removes exactly that.
+
+    If a later cell stops with `LocalAWSError: the local AWS ... is not answering`, the local AWS
+    was stopped or restarted and everything it held is gone: start it again (`make lab`, or this
+    cell starts it) and run the notebook again from the top.
     """),
     code("""
     import helpers as wb

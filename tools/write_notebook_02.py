@@ -57,7 +57,12 @@ cells = [
     show_curl = True        # also print the curl command that makes the same upload
     url_expires_seconds = 300
     """, "parameters"),
-    md("## Setup"),
+    md("""
+    ## Setup
+    If a later cell stops with `LocalAWSError: the local AWS ... is not answering`, the local AWS
+    was stopped or restarted and everything it held is gone: start it again (`make lab`, or this
+    cell starts it) and run the notebook again from the top.
+    """),
     code("""
     import helpers as wb
 

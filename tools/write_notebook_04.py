@@ -48,7 +48,12 @@ cells = [
     upload_path = None      # a file to upload; None shows a file picker (papermill sets a path)
     show_curl = True        # also print the curl command that makes the same upload
     """, "parameters"),
-    md("## Setup"),
+    md("""
+    ## Setup
+    If a later cell stops with `LocalAWSError: the local AWS ... is not answering`, the local AWS
+    was stopped or restarted and everything it held is gone: start it again (`make lab`, or this
+    cell starts it) and run the notebook again from the top.
+    """),
     code("""
     import secrets
     import helpers as wb
