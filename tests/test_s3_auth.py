@@ -257,3 +257,18 @@ def test_a_deactivated_access_key_is_refused_for_sdk_calls_too(aws, endpoint, bu
         client.put_object(Bucket=bucket, Key="inactive.txt", Body=b"1")
     assert err.value.response["Error"]["Code"] == "InvalidAccessKeyId"
     assert keys(aws, bucket) == []
+
+
+def test_a_percent_encoded_key_is_authorized_as_the_key_it_names(aws, endpoint, bucket, name):
+    """The key is the path decoded once: "%2575ploads/x" names the key "%75ploads/x", which a
+    policy for "uploads/*" does not cover (decoding twice would let it through)."""
+    key, secret = user_with_policy(aws, name, bucket, "s3:PutObject")
+    aws("iam").put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject",
+                                                "Resource": f"arn:aws:s3:::{bucket}/uploads/*"}]}))
+    client = presigner(endpoint, key, secret)
+    for object_key, status in (("uploads/ok.txt", 200), ("%75ploads/x.txt", 403)):
+        url = client.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": object_key},
+                                            HttpMethod="PUT")
+        assert requests.put(url, data=b"1").status_code == status
+    assert keys(aws, bucket) == ["uploads/ok.txt"]

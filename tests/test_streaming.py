@@ -1,6 +1,7 @@
 """Upload bodies stream through the local AWS: a body that breaks off stores nothing, and a large
 upload does not hold the object in the server's memory. (Figures live in `make bench`; these are
 bounds, generous enough to be stable.)"""
+import base64
 import hashlib
 import os
 import socket
@@ -113,3 +114,78 @@ def test_256_mib_uploads_and_reading_one_back_keep_the_server_s_memory_bounded(o
     assert head["ContentLength"] == 256 * MiB and head["ETag"].strip('"') == md5.hexdigest()
     assert s3.head_object(Bucket=bucket, Key="parts.bin")["ETag"].endswith('-8"')
     wb.clean_up(target, prefix)
+
+
+# --- what a streamed GetObject and a spooled PUT must keep from S3's behaviour -------------------
+
+def signed(method, url, data=b"", headers=None):
+    """A SigV4-signed request sent with requests (so boto3 adds no checksum headers of its own)."""
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method=method, url=url, data=data, headers={
+        **(headers or {}), "x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
+    S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(request)
+    return requests.request(method, url, data=data, headers=dict(request.headers.items()))
+
+
+@pytest.fixture
+def bucket(aws, name):
+    aws("s3").create_bucket(Bucket=name)
+    return name
+
+
+def test_a_checksum_algorithm_without_a_value_gets_the_checksum_of_the_body_CHECKSUM(endpoint, aws, bucket):
+    """x-amz-sdk-checksum-algorithm alone asks S3 to compute the checksum
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html)."""
+    data = os.urandom(3 * MiB)
+    response = signed("PUT", f"{endpoint}/{bucket}/k", data, {"x-amz-sdk-checksum-algorithm": "SHA256"})
+    assert response.status_code == 200
+    expected = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert response.headers["x-amz-checksum-sha256"] == expected
+    assert aws("s3").get_object(Bucket=bucket, Key="k")["Body"].read() == data  # boto3 validates it
+
+
+def test_streamed_gets_keep_conditional_cors_and_archive_rules(endpoint, aws, bucket):
+    s3 = aws("s3")
+    etag = s3.put_object(Bucket=bucket, Key="o", Body=b"x" * (2 * MiB))["ETag"]
+    assert signed("GET", f"{endpoint}/{bucket}/o", headers={"If-None-Match": etag.strip('"')}).status_code == 304
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
+        "AllowedOrigins": ["https://app.example"], "AllowedMethods": ["GET", "PUT"], "ExposeHeaders": ["ETag"]}]})
+    cors = signed("GET", f"{endpoint}/{bucket}/o", headers={"Origin": "https://app.example"})
+    assert cors.status_code == 200 and cors.headers.get("Access-Control-Expose-Headers") == "ETag"
+    s3.put_object(Bucket=bucket, Key="cold", Body=b"y" * 100, StorageClass="GLACIER")
+    archived = signed("GET", f"{endpoint}/{bucket}/cold")
+    assert archived.status_code == 403 and "<Code>InvalidObjectState</Code>" in archived.text
+
+
+def test_boto3_downloads_and_unusual_keys_are_streamed_too(aws, bucket, monkeypatch):
+    from helpers.local import moto_bridge
+
+    streamed = []
+    original = moto_bridge.object_chunks
+    monkeypatch.setattr(moto_bridge, "object_chunks", lambda *a: streamed.append(a[1]) or original(*a))
+    s3 = aws("s3")
+    for key in ("café 100%.bin", "plain.bin"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"z" * (2 * MiB))
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"z" * (2 * MiB)
+    assert streamed == ["café 100%.bin", "plain.bin"]
+
+
+def test_a_crc32_multipart_upload_gets_s3_s_composite_checksum_CHECKSUM(aws, bucket):
+    import zlib
+
+    s3 = aws("s3")
+    parts = [os.urandom(5 * MiB), os.urandom(1000)]
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="m", ChecksumAlgorithm="CRC32")["UploadId"]
+    crcs = [zlib.crc32(p).to_bytes(4, "big") for p in parts]
+    listed = []
+    for number, (part, crc) in enumerate(zip(parts, crcs), 1):
+        etag = s3.upload_part(Bucket=bucket, Key="m", UploadId=upload, PartNumber=number, Body=part,
+                              ChecksumCRC32=base64.b64encode(crc).decode())["ETag"]
+        listed.append({"PartNumber": number, "ETag": etag, "ChecksumCRC32": base64.b64encode(crc).decode()})
+    s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=upload, MultipartUpload={"Parts": listed})
+    expected = base64.b64encode(zlib.crc32(b"".join(crcs)).to_bytes(4, "big")).decode() + "-2"
+    head = s3.head_object(Bucket=bucket, Key="m", ChecksumMode="ENABLED")
+    assert head["ChecksumCRC32"] == expected and head["ChecksumType"] == "COMPOSITE"

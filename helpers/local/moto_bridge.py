@@ -259,7 +259,7 @@ def multipart_upload_exists(bucket_name: str, upload_id: str) -> bool:
 
 
 def object_chunks(bucket_name: str, key_name: str, etag: str, size: int) -> Any | None:
-    """The bytes of the current object version in 1 MiB chunks, read from its file as they are
+    """The bytes of the current object version in 8 MiB chunks, read from its file as they are
     sent (moto's GetObject reads the whole object into memory). None if the object is not the
     one with this ETag and size any more (the caller lets moto answer)."""
     from moto.s3.models import s3_backends

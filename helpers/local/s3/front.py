@@ -24,7 +24,7 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wsgi import get_input_stream
 
 from .. import iam_eval, moto_bridge
-from .auth import Caller, S3AuthError, authenticate
+from .auth import Caller, S3AuthError, _raw_path, authenticate
 
 
 MAX_KEY_BYTES = 1024
@@ -245,7 +245,9 @@ class S3Front:
         except S3AuthError as err:
             return refuse(environ, start_response,
                           error_response(err.status, err.code, err.message, **err.extra))
-        path = environ.get("PATH_INFO", "/")
+        # The path as sent, percent-encoded, so that it is decoded exactly once (PATH_INFO is
+        # decoded already: decoding it again would authorize "%75ploads/x" as "uploads/x").
+        path = _raw_path(environ).encode("latin-1").decode("utf-8", "surrogateescape")
         query = {k: v for k, v in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)}
         bucket, key = split_path(path)
         if environ["REQUEST_METHOD"] == "POST" and bucket and not key and \

@@ -37,6 +37,9 @@ CHECKSUM_HEADERS = ("sha256", "sha1", "crc32", "crc32c", "crc64nvme")
 # Bodies up to 1 MiB stay in memory; larger ones go to a temporary file, which the stored
 # object then keeps (so a 1 GiB upload costs disk, not memory).
 SPOOL_MEMORY = 1024 * 1024
+# GetObject request headers a HEAD would not answer the same way (see Integrity.get_object).
+_GET_ONLY_HEADERS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
+                     "HTTP_IF_UNMODIFIED_SINCE", "HTTP_ORIGIN")
 # A body whose MD5 is already known (API Gateway read it): environ key for the hex digest.
 KNOWN_MD5_KEY = "s3wb.known_md5"
 MAX_COMPLETE_DOCUMENT = 4 * 1024 * 1024  # 10,000 <Part> elements with checksums fit easily
@@ -92,7 +95,16 @@ def _spool(environ: dict[str, Any], algorithms: set[str]) -> dict[str, str]:
     If the client breaks off, ClientDisconnected propagates before moto is called: nothing is
     stored (S3 never shows a partial object)."""
     known_md5 = environ.pop(KNOWN_MD5_KEY, None)
-    hashers = {alg: _HASHERS[alg]() for alg in algorithms if alg in _HASHERS}
+    # "Compute a checksum with this algorithm" without the value (x-amz-sdk-checksum-algorithm
+    # alone): S3 computes it. moto would compute it over the body it no longer gets, so the
+    # value is computed here and passed on as if the client had sent it.
+    asked = environ.get("HTTP_X_AMZ_SDK_CHECKSUM_ALGORITHM", "").lower()
+    if asked and environ.get(f"HTTP_X_AMZ_CHECKSUM_{asked.upper()}"):
+        asked = ""
+    elif asked and asked not in _HASHERS:
+        environ.pop("HTTP_X_AMZ_SDK_CHECKSUM_ALGORITHM")  # not computed locally: no checksum
+        asked = ""
+    hashers = {alg: _HASHERS[alg]() for alg in algorithms | ({asked} if asked else set()) if alg in _HASHERS}
     if not known_md5:
         hashers["md5"] = hashlib.md5()
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
@@ -108,6 +120,8 @@ def _spool(environ: dict[str, Any], algorithms: set[str]) -> dict[str, str]:
         spool.close()
         raise
     md5 = known_md5 or hashers.pop("md5").hexdigest()
+    if asked:
+        environ[f"HTTP_X_AMZ_CHECKSUM_{asked.upper()}"] = base64.b64encode(hashers[asked].digest()).decode()
     environ[moto_bridge.BODY_ENVIRON_KEY] = moto_bridge.FileBody(spool, size, md5)
     environ["wsgi.input"] = io.BytesIO(b"")
     environ["CONTENT_LENGTH"] = "0"
@@ -194,26 +208,37 @@ class Integrity:
             return app(environ, start_response)
         if method == "GET" and "uploadId" in query:
             return self.list_parts(environ, start_response, app, query["uploadId"])
-        if method in ("GET", "HEAD") and environ.get("HTTP_X_AMZ_CHECKSUM_MODE", "").upper() == "ENABLED":
-            return self._with_checksum(environ, start_response, app, bucket, key)
+        checksum_mode = environ.get("HTTP_X_AMZ_CHECKSUM_MODE", "").upper() == "ENABLED"
         if method == "GET" and not query and "HTTP_RANGE" not in environ:
-            return self.get_object(environ, start_response, app, bucket, key)
+            return self.get_object(environ, start_response, app, bucket, key, with_checksum=checksum_mode)
+        if method in ("GET", "HEAD") and checksum_mode:
+            return self._with_checksum(environ, start_response, app, bucket, key)
         return app(environ, start_response)
 
     # --- whole-object reads -----------------------------------------------------------------
 
     def get_object(self, environ: dict[str, Any], start_response: Callable, app: Any,
-                   bucket: str, key: str) -> Any:
+                   bucket: str, key: str, *, with_checksum: bool = False) -> Any:
         """GetObject streamed from the object's file: moto answers the same request as HEAD
-        (headers, conditional requests, errors), then the body follows in chunks."""
-        head_environ = {**environ, "REQUEST_METHOD": "HEAD"}
-        status, headers, _ = _call(app, head_environ)
+        (headers, errors), then the body follows in chunks. Requests whose answer a HEAD does
+        not decide the same way go to moto's GET: conditional ones (moto's GET also takes an
+        unquoted ETag), CORS (only GET adds the headers) and archived objects (GET refuses
+        them with InvalidObjectState until restored)."""
+        if any(name in environ for name in _GET_ONLY_HEADERS):
+            return self._with_checksum(environ, start_response, app, bucket, key) if with_checksum \
+                else app(environ, start_response)
+        status, headers, _ = _call(app, {**environ, "REQUEST_METHOD": "HEAD"})
         found = {k.lower(): v for k, v in headers}
         chunks = None
-        if status.startswith("200") and found.get("content-length", "").isdigit():
+        archived = found.get("x-amz-storage-class", "") in ("GLACIER", "DEEP_ARCHIVE") and \
+            'ongoing-request="false"' not in found.get("x-amz-restore", "")
+        if status.startswith("200") and found.get("content-length", "").isdigit() and not archived:
             chunks = moto_bridge.object_chunks(bucket, key, found.get("etag", ""), int(found["content-length"]))
         if chunks is None:
-            return app(environ, start_response)
+            return self._with_checksum(environ, start_response, app, bucket, key) if with_checksum \
+                else app(environ, start_response)
+        if with_checksum:
+            headers = self._checksum_headers(status, headers, bucket, key)
         start_response(status, headers)
         return chunks
 
@@ -309,7 +334,8 @@ class Integrity:
         if status.startswith("200"):
             stores.s3.forget_object(bucket, key)
             if algorithm and numbers and all(stored.get(n) for n in numbers):
-                combined = hashlib.new(algorithm) if algorithm in ("sha256", "sha1") else None
+                # S3's composite checksum: the algorithm over the parts' checksums, then "-N".
+                combined = _HASHERS[algorithm]() if algorithm in _HASHERS else None
                 if combined is not None:
                     for n in numbers:
                         combined.update(base64.b64decode(stored[n]))
@@ -344,14 +370,20 @@ class Integrity:
     def _with_checksum(self, environ: dict[str, Any], start_response: Callable, app: Any,
                        bucket: str, key: str) -> Any:
         def start(status: str, headers: list, exc_info: Any = None) -> Any:
-            etag = next((v for k, v in headers if k.lower() == "etag"), "")
-            checksum = stores.s3.checksum(bucket, key, etag) if etag else None
-            if checksum and status.startswith(("200", "206")):
-                alg, value, kind = checksum
-                headers = [(k, v) for k, v in headers if not k.lower().startswith("x-amz-checksum-")]
-                headers = headers + [(f"x-amz-checksum-{alg}", value), ("x-amz-checksum-type", kind)]
+            headers = self._checksum_headers(status, headers, bucket, key)
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
         return app(environ, start)
+
+    @staticmethod
+    def _checksum_headers(status: str, headers: list, bucket: str, key: str) -> list:
+        """The stored checksum in place of moto's, if it belongs to this version (its ETag)."""
+        etag = next((v for k, v in headers if k.lower() == "etag"), "")
+        checksum = stores.s3.checksum(bucket, key, etag) if etag else None
+        if checksum and status.startswith(("200", "206")):
+            alg, value, kind = checksum
+            headers = [(k, v) for k, v in headers if not k.lower().startswith("x-amz-checksum-")]
+            headers = headers + [(f"x-amz-checksum-{alg}", value), ("x-amz-checksum-type", kind)]
+        return headers
 
 
 def _parts(document: bytes) -> list[tuple[int, dict[str, str]]]:
