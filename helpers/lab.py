@@ -61,6 +61,18 @@ def lab_command(extra: list[str]) -> list[str]:
     return command + extra
 
 
+class _Terminated(Exception):
+    """SIGTERM reached the launcher."""
+
+
+def _wait_or_kill(lab: subprocess.Popen, timeout: float = 30) -> int:
+    try:
+        return lab.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        lab.kill()
+        return lab.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     extra = list(sys.argv[1:] if argv is None else argv)
     endpoint = local_endpoint()
@@ -71,11 +83,21 @@ def main(argv: list[str] | None = None) -> int:
     write_settings_overrides()
     env = {**os.environ, ENDPOINT_ENV: endpoint}
     lab = subprocess.Popen(lab_command(extra), env=env)
+
+    def terminated(*_: object) -> None:
+        raise _Terminated
+
+    # Stopped with SIGTERM (a process manager, a test, `kill`): stop Lab and the local AWS this
+    # launcher started too, instead of leaving them running without it.
+    signal.signal(signal.SIGTERM, terminated)
     try:
         return lab.wait()
     except KeyboardInterrupt:
         lab.send_signal(signal.SIGINT)
-        return lab.wait()
+        return _wait_or_kill(lab)
+    except _Terminated:
+        lab.terminate()
+        return _wait_or_kill(lab)
     finally:
         if started["started"]:
             os.kill(started["pid"], signal.SIGTERM)

@@ -22,30 +22,59 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab(local_aws, tmp_path_factory):
+def start_lab(endpoint_url, folder):
+    """`python -m helpers.lab` on a free port; returns (launcher process, base URL)."""
     port = free_port()
-    env = {**os.environ, "WORKBOOK_ENDPOINT_URL": local_aws.endpoint_url,
-           "HOME": str(tmp_path_factory.mktemp("home")),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path_factory.mktemp("runtime"))}
+    env = {**os.environ, "WORKBOOK_ENDPOINT_URL": endpoint_url, "HOME": str(folder / "home"),
+           "JUPYTER_RUNTIME_DIR": str(folder / "runtime")}
+    log = open(folder / "lab.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "helpers.lab", "--no-browser", f"--port={port}",
          f"--IdentityProvider.token={TOKEN}"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    log.close()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             if requests.get(f"{base}/api/status", params={"token": TOKEN}, timeout=2).ok:
-                break
+                return proc, base
         except requests.ConnectionError:
             time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail("JupyterLab did not start: " + proc.communicate(timeout=10)[0][-2000:])
-    yield base
     proc.terminate()
     proc.wait(timeout=30)
+    pytest.fail("JupyterLab did not start: " + (folder / "lab.log").read_text()[-2000:])
+
+
+@pytest.fixture(scope="module")
+def lab(local_aws, tmp_path_factory):
+    proc, base = start_lab(local_aws.endpoint_url, tmp_path_factory.mktemp("lab"))
+    yield base
+    proc.terminate()
+    proc.wait(timeout=60)
+
+
+def test_stopping_the_launcher_with_sigterm_stops_jupyterlab_too(local_aws, tmp_path):
+    """A process manager (or a test) stops `make lab` with SIGTERM: Lab must not outlive it."""
+    proc, _ = start_lab(local_aws.endpoint_url, tmp_path)
+    with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as handle:
+        children = [int(pid) for pid in handle.read().split()]
+    assert children, "the launcher runs JupyterLab as its child"
+    proc.terminate()
+    assert proc.wait(timeout=60) is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{pid}") and
+                                               "zombie" not in _state(pid) for pid in children):
+        time.sleep(0.2)
+    assert not [pid for pid in children if os.path.exists(f"/proc/{pid}") and "zombie" not in _state(pid)]
+
+
+def _state(pid):
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            return next((line for line in handle if line.startswith("State:")), "").lower()
+    except OSError:
+        return "gone zombie"
 
 
 def test_lab_offers_the_kernel_installed_in_this_environment(lab):
