@@ -189,3 +189,31 @@ def test_a_crc32_multipart_upload_gets_s3_s_composite_checksum_CHECKSUM(aws, buc
     expected = base64.b64encode(zlib.crc32(b"".join(crcs)).to_bytes(4, "big")).decode() + "-2"
     head = s3.head_object(Bucket=bucket, Key="m", ChecksumMode="ENABLED")
     assert head["ChecksumCRC32"] == expected and head["ChecksumType"] == "COMPOSITE"
+
+
+def test_two_concurrent_completes_of_one_upload_give_one_object_and_no_server_error(aws, bucket):
+    """The second CompleteMultipartUpload waits for the first and finds the upload completed
+    (the local AWS answers NoSuchUpload, as moto does); never a server error."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from botocore.exceptions import ClientError
+
+    s3 = aws("s3")
+    parts = [os.urandom(5 * MiB), os.urandom(3 * MiB)]
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="twice")["UploadId"]
+    listed = [{"PartNumber": n, "ETag": s3.upload_part(Bucket=bucket, Key="twice", UploadId=upload,
+                                                      PartNumber=n, Body=p)["ETag"]}
+              for n, p in enumerate(parts, 1)]
+
+    def complete():
+        try:
+            s3.complete_multipart_upload(Bucket=bucket, Key="twice", UploadId=upload,
+                                         MultipartUpload={"Parts": listed})
+            return "done"
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(lambda _: complete(), range(2)))
+    assert "done" in outcomes and set(outcomes) <= {"done", "NoSuchUpload"}, outcomes
+    assert s3.get_object(Bucket=bucket, Key="twice")["Body"].read() == b"".join(parts)

@@ -21,6 +21,7 @@ import hashlib
 import io
 import re
 import tempfile
+import threading
 import zlib
 from typing import Any, Callable
 from xml.etree import ElementTree
@@ -184,6 +185,8 @@ class Integrity:
 
     def __init__(self, upload_exists: Callable[[str, str], bool]) -> None:
         self._upload_exists = upload_exists
+        self._completing: set[str] = set()
+        self._completing_lock = threading.Condition()
 
     def serve(self, environ: dict[str, Any], start_response: Callable, app: Any,
               bucket: str, key: str | None, query: dict[str, str]) -> Any:
@@ -301,6 +304,20 @@ class Integrity:
 
     def complete(self, environ: dict[str, Any], start_response: Callable, app: Any,
                  bucket: str, key: str, upload_id: str) -> Any:
+        """One CompleteMultipartUpload per upload at a time: a second one for the same upload
+        waits, then finds it completed (NoSuchUpload) instead of racing over its parts."""
+        with self._completing_lock:
+            self._completing_lock.wait_for(lambda: upload_id not in self._completing)
+            self._completing.add(upload_id)
+        try:
+            return self._complete(environ, start_response, app, bucket, key, upload_id)
+        finally:
+            with self._completing_lock:
+                self._completing.discard(upload_id)
+                self._completing_lock.notify_all()
+
+    def _complete(self, environ: dict[str, Any], start_response: Callable, app: Any,
+                  bucket: str, key: str, upload_id: str) -> Any:
         if not self._upload_exists(bucket, upload_id):
             return refuse(environ, start_response, _no_such_upload(upload_id))
         document = get_input_stream(environ).read(MAX_COMPLETE_DOCUMENT)
