@@ -22,6 +22,18 @@ def code(source: str, *tags: str) -> nbformat.NotebookNode:
     return cell
 
 
+RESTART_NOTE = """If a later cell stops with `LocalAWSError: the local AWS ... is not answering`, the local AWS
+was stopped or restarted and everything it held is gone: start it again (`make lab`, or this
+cell starts it) and run the notebook again from the top."""
+
+
+def setup_md(intro: str = "") -> nbformat.NotebookNode:
+    """The "## Setup" heading of a pattern notebook: ``intro``, then what a restarted local AWS
+    means for the learner."""
+    paragraphs = [textwrap.dedent(intro).strip(), RESTART_NOTE]
+    return nbformat.v4.new_markdown_cell("## Setup\n" + "\n\n".join(p for p in paragraphs if p))
+
+
 def write(path: str, cells: list, *, title: str | None = None) -> None:
     """Write the notebook, then refresh every notebook's navigation links (tools/navlinks.py).
 

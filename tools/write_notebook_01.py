@@ -4,7 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nbbuild import code, md, write  # noqa: E402
+from nbbuild import code, md, setup_md, write  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -51,14 +51,9 @@ cells = [
     upload_path = None      # a file to upload; None shows a file picker (papermill sets a path)
     show_curl = True        # also print the curl command that makes the same upload
     """, "parameters"),
-    md("""
-    ## Setup
+    setup_md("""
     `connect` decides where every boto3 call goes, and `unique_prefix` names (and tags) all that
     this notebook creates, so that the clean-up at the end removes exactly that.
-
-    If a later cell stops with `LocalAWSError: the local AWS ... is not answering`, the local AWS
-    was stopped or restarted and everything it held is gone: start it again (`make lab`, or this
-    cell starts it) and run the notebook again from the top.
     """),
     code("""
     import helpers as wb

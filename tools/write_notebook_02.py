@@ -3,7 +3,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nbbuild import code, md, write  # noqa: E402
+from nbbuild import code, md, setup_md, write  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,12 +57,7 @@ cells = [
     show_curl = True        # also print the curl command that makes the same upload
     url_expires_seconds = 300
     """, "parameters"),
-    md("""
-    ## Setup
-    If a later cell stops with `LocalAWSError: the local AWS ... is not answering`, the local AWS
-    was stopped or restarted and everything it held is gone: start it again (`make lab`, or this
-    cell starts it) and run the notebook again from the top.
-    """),
+    setup_md(),
     code("""
     import helpers as wb
 

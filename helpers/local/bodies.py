@@ -14,6 +14,8 @@ from typing import Any, Iterable
 
 CHUNK = 1024 * 1024
 QUEUE = 8  # chunks waiting for the hasher at most: memory stays bounded
+# The WSGI environ key under which a body's MD5 (hex) travels when it is already known.
+KNOWN_MD5_KEY = "s3wb.known_md5"
 
 
 class Digests:

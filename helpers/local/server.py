@@ -19,7 +19,6 @@ import logging
 import sys
 import threading
 import traceback
-import uuid
 from typing import Any, Callable
 
 from werkzeug.exceptions import ClientDisconnected
@@ -31,6 +30,7 @@ from .awslambda import LambdaService
 from .cloudfront import OriginAccessIdentities
 from .cloudfront.dataplane import CloudFrontDataPlane
 from .s3 import S3Front
+from .s3.front import error_response
 from .store import stores
 
 log = logging.getLogger("helpers.local")
@@ -91,16 +91,12 @@ class LocalAWS:
 def incomplete_body(start_response: Callable, exc_info: Any = None) -> list[bytes]:
     """S3's answer to a body shorter than its Content-Length
     (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList)."""
-    request_id = uuid.uuid4().hex[:16].upper()
-    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>IncompleteBody</Code>'
-            "<Message>You did not provide the number of bytes specified by the Content-Length "
-            f"HTTP header.</Message><RequestId>{request_id}</RequestId></Error>").encode()
+    refusal = error_response(400, "IncompleteBody", "You did not provide the number of bytes "
+                             "specified by the Content-Length HTTP header.")
     try:
-        start_response("400 Bad Request", [("Content-Type", "application/xml"),
-                                           ("Content-Length", str(len(body)))], exc_info)
+        return _s3_error(start_response, refusal, exc_info)
     except Exception:  # the response had started: nothing more can be said
         return []
-    return [body]
 
 
 def internal_error(start_response: Callable, service: str, exc_info: Any = None) -> list[bytes]:
@@ -108,16 +104,17 @@ def internal_error(start_response: Callable, service: str, exc_info: Any = None)
     (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList), API
     Gateway's ``{"message": "Internal server error"}``, or the JSON error of the other services."""
     if service == "s3":
-        request_id = uuid.uuid4().hex[:16].upper()
-        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>'
-                "<Message>We encountered an internal error. Please try again.</Message>"
-                f"<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>").encode()
-        start_response("500 Internal Server Error",
-                       [("Content-Type", "application/xml"), ("Content-Length", str(len(body))),
-                        ("x-amz-request-id", request_id)], exc_info)
-        return [body]
+        return _s3_error(start_response, error_response(
+            500, "InternalError", "We encountered an internal error. Please try again."), exc_info)
     return _json(start_response, 500, {"message": "Internal server error"},
                  {"x-amzn-ErrorType": "InternalFailure"}, exc_info)
+
+
+def _s3_error(start_response: Callable, refusal: Any, exc_info: Any = None) -> list[bytes]:
+    headers = [*refusal.headers.items(), ("Content-Length", str(len(refusal.body)))]
+    reason = "Bad Request" if refusal.status == 400 else "Internal Server Error"
+    start_response(f"{refusal.status} {reason}", headers, exc_info)
+    return [refusal.body]
 
 
 def health() -> dict[str, str]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import fnmatch
+import hashlib
 import json
 import tempfile
 import uuid
@@ -33,6 +34,7 @@ from urllib.parse import parse_qsl
 from werkzeug.wsgi import get_input_stream
 
 from .. import iam_eval, moto_bridge
+from ..bodies import CHUNK, Digests
 from ..s3 import Caller
 from .oai import principal_arn
 
@@ -135,7 +137,8 @@ class CloudFrontDataPlane:
             raise EdgeError(403, "Error", "This distribution is not configured to allow the HTTP request "
                             "method that was used for this request. The distribution supports only "
                             "cachable requests.")
-        body = _spooled(stream)
+        body, body_md5 = _spooled(stream)
+        viewer_body = body
         request = {
             "clientIp": environ.get("REMOTE_ADDR", "127.0.0.1"),
             "headers": _edge_headers(environ),
@@ -150,7 +153,8 @@ class CloudFrontDataPlane:
             if "status" in outcome:
                 return _generated_response(outcome)
             request, body = outcome["request"], outcome["body"]
-        return self._origin(dist, behaviour, request, body)
+        # The viewer's body unchanged (no edge function replaced it): S3 reuses its MD5.
+        return self._origin(dist, behaviour, request, body, body_md5 if body is viewer_body else None)
 
     def _viewer_request(self, dist: Any, association: dict, request: dict, body: Any,
                         request_id: str) -> dict:
@@ -215,7 +219,8 @@ class CloudFrontDataPlane:
                      "method": request["method"]}
         return {"request": forwarded, "body": new_body}
 
-    def _origin(self, dist: Any, behaviour: Any, request: dict, body: Any) -> tuple[int, dict, bytes]:
+    def _origin(self, dist: Any, behaviour: Any, request: dict, body: Any,
+                body_md5: str | None) -> tuple[int, dict, bytes]:
         origins = {o.id: o for o in dist.distribution_config.Origins["Items"]}
         origin = origins[behaviour.target_origin_id]
         bucket = _s3_bucket(origin.domain_name)
@@ -234,7 +239,8 @@ class CloudFrontDataPlane:
         query = dict(parse_qsl(request["querystring"], keep_blank_values=True))
         # The URI stays percent-encoded here: the S3 call decodes it exactly once.
         path = f"/{bucket}{origin.origin_path or ''}{request['uri']}"
-        response = self.s3.call(caller, request["method"], path, query=query, headers=headers, body=body)
+        response = self.s3.call(caller, request["method"], path, query=query, headers=headers, body=body,
+                                body_md5=body_md5)
         kept = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "server")}
         return response.status, kept, response.body
 
@@ -253,14 +259,17 @@ class CloudFrontDataPlane:
         return Caller()
 
 
-def _spooled(stream: Any) -> Any:
-    """The viewer's body in a temporary file (memory up to 8 MiB, disk beyond), read in chunks:
-    CloudFront passes uploads of any size through to the origin."""
+def _spooled(stream: Any) -> tuple[Any, str]:
+    """The viewer's body in a temporary file (memory up to 8 MiB, disk beyond), read in chunks
+    (CloudFront passes uploads of any size through to the origin), and its MD5, computed as it
+    arrives for the origin's ETag."""
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    for chunk in iter(lambda: stream.read(1024 * 1024), b""):
-        spool.write(chunk)
+    with Digests({"md5": hashlib.md5()}) as digests:
+        for chunk in iter(lambda: stream.read(CHUNK), b""):
+            spool.write(chunk)
+            digests.update(chunk)
     spool.seek(0)
-    return spool
+    return spool, digests.hashers["md5"].hexdigest()
 
 
 def _head(body: Any, size: int) -> bytes:

@@ -24,6 +24,7 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wsgi import get_input_stream
 
 from .. import iam_eval, moto_bridge
+from ..bodies import KNOWN_MD5_KEY
 from .auth import Caller, S3AuthError, _raw_path, authenticate
 
 
@@ -218,8 +219,6 @@ class S3Front:
         )
         environ = builder.get_environ()
         if body_md5:
-            from .integrity import KNOWN_MD5_KEY
-
             environ[KNOWN_MD5_KEY] = body_md5  # computed as the body arrived: no second pass
         bucket, key = split_path(path)
 

@@ -30,7 +30,7 @@ from xml.sax.saxutils import unescape
 from werkzeug.wsgi import get_input_stream
 
 from .. import moto_bridge
-from ..bodies import CHUNK, Digests
+from ..bodies import CHUNK, KNOWN_MD5_KEY, Digests
 from ..store import stores
 from .front import S3Response, error_response, refuse
 
@@ -41,8 +41,6 @@ SPOOL_MEMORY = 1024 * 1024
 # GetObject request headers a HEAD would not answer the same way (see Integrity.get_object).
 _GET_ONLY_HEADERS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
                      "HTTP_IF_UNMODIFIED_SINCE", "HTTP_ORIGIN")
-# A body whose MD5 is already known (API Gateway read it): environ key for the hex digest.
-KNOWN_MD5_KEY = "s3wb.known_md5"
 MAX_COMPLETE_DOCUMENT = 4 * 1024 * 1024  # 10,000 <Part> elements with checksums fit easily
 
 
@@ -227,9 +225,13 @@ class Integrity:
         not decide the same way go to moto's GET: conditional ones (moto's GET also takes an
         unquoted ETag), CORS (only GET adds the headers) and archived objects (GET refuses
         them with InvalidObjectState until restored)."""
+        def moto_get() -> Any:
+            if with_checksum:
+                return self._with_checksum(environ, start_response, app, bucket, key)
+            return app(environ, start_response)
+
         if any(name in environ for name in _GET_ONLY_HEADERS):
-            return self._with_checksum(environ, start_response, app, bucket, key) if with_checksum \
-                else app(environ, start_response)
+            return moto_get()
         status, headers, _ = _call(app, {**environ, "REQUEST_METHOD": "HEAD"})
         found = {k.lower(): v for k, v in headers}
         chunks = None
@@ -238,8 +240,7 @@ class Integrity:
         if status.startswith("200") and found.get("content-length", "").isdigit() and not archived:
             chunks = moto_bridge.object_chunks(bucket, key, found.get("etag", ""), int(found["content-length"]))
         if chunks is None:
-            return self._with_checksum(environ, start_response, app, bucket, key) if with_checksum \
-                else app(environ, start_response)
+            return moto_get()
         if with_checksum:
             headers = self._checksum_headers(status, headers, bucket, key)
         start_response(status, headers)
