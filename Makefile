@@ -13,7 +13,7 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
@@ -29,7 +29,7 @@ test: setup chromium
 	$(BIN)/python -m pytest $(ARGS)
 
 aws: setup
-	MALLOC_ARENA_MAX=2 $(BIN)/python -m helpers.local $(ARGS)
+	MALLOC_ARENA_MAX=2 $(BIN)/python -m localaws $(ARGS)
 
 # Re-run the notebooks against a fresh local AWS and store their outputs (nbval compares them).
 outputs: setup

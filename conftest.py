@@ -22,7 +22,7 @@ def pytest_configure(config):
     _register_reliability_markers(config)
     if _is_xdist_controller(config):
         return
-    from helpers import local
+    import localaws as local
 
     _server = local.start(port=0)
     os.environ["WORKBOOK_ENDPOINT_URL"] = _server.endpoint_url
@@ -35,7 +35,7 @@ def pytest_unconfigure(config):
 
 @pytest.fixture(scope="session")
 def local_aws():
-    """The running local AWS (helpers.local.server.Server)."""
+    """The running local AWS (localaws.server.Server)."""
     assert _server is not None
     return _server
 

@@ -27,7 +27,7 @@ import requests  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
 import helpers as wb  # noqa: E402
-from helpers import local  # noqa: E402
+import localaws as local  # noqa: E402
 
 MB = 1e6
 MiB = 1024 * 1024

@@ -6,6 +6,35 @@
     api = wb.build_s3_proxy_api(target, prefix)  # or the steps one by one, as notebook 01 does
     wb.upload_file(api.upload_url("cat.jpg"), "cat.jpg", headers={"x-api-key": api.api_key})
     wb.clean_up(target, prefix)
+
+Where each call a notebook makes lives (every name is re-exported here, so ``wb.name`` works):
+
+    _config.py     connect, Target, local_endpoint: where calls go (local AWS or your account)
+    _names.py      unique_prefix, tags: how resources are named and found again
+    _s3.py         create_upload_bucket, list_keys, object_sha256, empty_and_delete_bucket
+    _iam.py        create_service_role, put_object_policy, trust_policy, delete_role
+    _apigw.py      option 1: create_rest_api, add_resource, add_method, add_s3_integration,
+                   deploy_stage, create_api_key, build_s3_proxy_api
+    _lambda.py     package_function, create_function, allow_api_gateway, publish_version,
+                   tail_function_logs
+    _presign.py    option 2: build_presign_api, presign_role_policy
+    _multipart.py  option 2 beyond 5 GB: start_multipart, upload_parts, complete_multipart,
+                   abort_multipart, request_post_form, post_file, build_multipart_api
+    _cloudfront.py option 3: create_origin_access_control / _identity, create_edge_function,
+                   create_upload_distribution, wait_until_deployed, build_cloudfront_upload
+    _upload.py     upload_file, upload_presigned, request_upload_url, make_sample_file, sha256_file
+    _widgets.py    FilePicker, choose_file, show_picker
+    _curl.py       curl_command: the same upload as a shell command
+    _costs.py      upload_cost, PRICES
+    _setup.py      notebook 00's checks: check_environment, caller_identity, check_permissions,
+                   workbook_policy
+    _cleanup.py    find_resources, delete_resources, clean_up
+    _errors.py     WorkbookError and its family
+    functions/     the Lambda handlers the notebooks deploy (read them: they are the lesson too)
+    lab.py         ``python -m helpers.lab``: JupyterLab with the local AWS running
+
+The local AWS itself is another package, ``localaws`` (beside this one); the helpers reach it
+only in ``_config.py``, to start it, and otherwise talk to it over HTTP exactly as to AWS.
 """
 __version__ = "0.1.0"
 

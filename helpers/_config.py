@@ -77,7 +77,7 @@ def local_gone_message(endpoint_url: str | None) -> str:
         f"the local AWS at {endpoint_url} is not answering: it was stopped, or it crashed or restarted "
         "(for example when JupyterLab or `make lab` was restarted). The local AWS keeps everything in "
         "memory, so the buckets, APIs and functions this notebook created are gone with it. Start it "
-        "again with `make lab` (or `python -m helpers.local`), then re-run this notebook from the top "
+        "again with `make lab` (or `python -m localaws`), then re-run this notebook from the top "
         "(Kernel > Restart Kernel and Run All Cells): the cells create everything again."
     )
 
@@ -96,14 +96,38 @@ def _explain_unreachable(endpoint_url: str | None) -> Any:
 def local_endpoint(endpoint_url: str | None = None) -> str:
     """The local AWS endpoint: the argument, else ``$WORKBOOK_ENDPOINT_URL``, else port 4566.
     Only loopback addresses are accepted (the local AWS has test credentials anyone knows)."""
-    from .local import check_loopback
+    import localaws
 
     endpoint = (endpoint_url or os.environ.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT).rstrip("/")
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(f"endpoint_url {endpoint!r} is not a URL like http://127.0.0.1:4566")
-    check_loopback(parts.hostname)
+    try:
+        localaws.check_loopback(parts.hostname)
+    except localaws.LocalAWSError as err:
+        raise LocalAWSError(str(err)) from err
     return endpoint
+
+
+def ensure_local_aws(endpoint: str, *, log_path: str | None = None) -> dict:
+    """Reuse the local AWS at ``endpoint`` or start it (the ``localaws`` package, beside this one).
+
+    The one place where the helpers reach the emulator: everything else talks to it over HTTP,
+    exactly as to AWS. Returns ``{"endpoint_url", "started": bool, "pid"}``.
+    """
+    import localaws
+
+    try:
+        return localaws.ensure_running(endpoint, log_path=log_path)
+    except localaws.LocalAWSError as err:
+        raise LocalAWSError(str(err)) from err
+
+
+def local_aws_answers(endpoint: str) -> bool:
+    """Whether a local AWS answers at ``endpoint`` (its health record)."""
+    import localaws
+
+    return localaws.probe(endpoint) is not None
 
 
 def connect(target: str = "local", *, region: str | None = None,
@@ -113,14 +137,12 @@ def connect(target: str = "local", *, region: str | None = None,
     if target not in TARGETS:
         raise ConfigurationError(f"target {target!r} is not one of {', '.join(TARGETS)}")
     if target == "local":
-        from . import local
-
         endpoint = local_endpoint(endpoint_url)
         if start:
-            local.ensure_running(endpoint)
-        elif local.probe(endpoint) is None:
+            ensure_local_aws(endpoint)
+        elif not local_aws_answers(endpoint):
             raise ConfigurationError(
-                f"no local AWS answers at {endpoint}: run `python -m helpers.local` or "
+                f"no local AWS answers at {endpoint}: run `python -m localaws` or "
                 "`make lab`, or pass start=True"
             )
         return Target("local", region or DEFAULT_REGION, endpoint)

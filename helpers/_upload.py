@@ -100,7 +100,7 @@ def upload_file(url: str, path: str | os.PathLike, *, method: str = "PUT",
     except requests.ConnectionError as err:
         raise WorkbookError(
             f"could not reach {url.split('?')[0]}: {err.__class__.__name__}. If this is the local "
-            "AWS, check it is running (`python -m helpers.local`) and re-run the cell."
+            "AWS, check it is running (`python -m localaws`) and re-run the cell."
         ) from err
     finally:
         reader.close()

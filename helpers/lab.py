@@ -18,8 +18,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import local
-from ._config import ENDPOINT_ENV, local_endpoint
+from ._config import ENDPOINT_ENV, ensure_local_aws, local_endpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WEBSOCKET_MAX_MESSAGE_SIZE = 256 * 1024 * 1024
@@ -77,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     extra = list(sys.argv[1:] if argv is None else argv)
     endpoint = local_endpoint()
     log_path = os.path.join(tempfile.gettempdir(), "s3wb-local-aws.log")
-    started = local.ensure_running(endpoint, log_path=log_path)
+    started = ensure_local_aws(endpoint, log_path=log_path)
     print(f"The local AWS is {'started' if started['started'] else 'already running'} at {endpoint}.",
           flush=True)
     write_settings_overrides()

@@ -323,7 +323,7 @@ def test_execution_log_lines_reach_cloudwatch_logs(proxy_api, aws):
 
 def test_a_body_that_looks_like_vtl_is_data_not_a_template():
     """Only the mapping template is checked for Velocity; `$input.body` passes the body as is."""
-    from helpers.local.apigateway.dataplane import render_template
+    from localaws.apigateway.dataplane import render_template
 
     body = b'{"price": "$5", "note": "#if you can"}'
     assert render_template("$input.body", body, log_name="request template") == body

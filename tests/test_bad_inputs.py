@@ -642,11 +642,11 @@ def test_bad_input(paths, case, caplog):
     before = snapshot(paths)
     paths.cleanups.clear()
     try:
-        with caplog.at_level(logging.ERROR, logger="helpers.local"):
+        with caplog.at_level(logging.ERROR, logger="localaws"):
             response = case.send(paths)
         assert "Traceback" not in response.text
         # A bad input is the client's fault: the local AWS answers it without an internal error.
-        assert not [r for r in caplog.records if r.name.startswith("helpers.local") and r.levelno >= logging.ERROR], \
+        assert not [r for r in caplog.records if r.name.startswith("localaws") and r.levelno >= logging.ERROR], \
             caplog.text[-2000:]
         assert (response.status_code, error_code(response)) == (case.status, case.code), response.text[:2000]
     finally:

@@ -226,7 +226,7 @@ def test_a_client_hanging_up_is_not_logged_as_an_internal_error(proxy, target, c
     s3 = target.client("s3")
     url = s3.generate_presigned_url("put_object", Params={"Bucket": proxy.bucket, "Key": "hangup.bin"},
                                     HttpMethod="PUT")
-    with caplog.at_level(logging.ERROR, logger="helpers.local"):
+    with caplog.at_level(logging.ERROR, logger="localaws"):
         send_half(url, 2_000_000, 300_000)
     assert "hangup.bin" not in wb.list_keys(proxy.bucket, s3=s3)
     assert "internal error" not in caplog.text
@@ -244,7 +244,7 @@ def multipart(target):
 
 def test_a_part_failing_with_an_S3_500_is_retried_and_the_object_is_byte_exact_RETRY(
         multipart, target, tmp_path, monkeypatch):
-    from helpers.local.s3 import integrity
+    from localaws.s3 import integrity
 
     original = integrity.Integrity.upload_part
     failures = []
@@ -277,7 +277,7 @@ def test_a_write_error_in_storage_gives_S3_500_InternalError_and_no_partial_obje
         return s3.generate_presigned_url("put_object", Params={"Bucket": proxy.bucket, "Key": key},
                                          HttpMethod="PUT")
     before = wb.list_keys(proxy.bucket, s3=s3)
-    with caplog.at_level(logging.ERROR, logger="helpers.local"):
+    with caplog.at_level(logging.ERROR, logger="localaws"):
         overwrite = requests.put(url("keep.bin"), data=b"new bytes")
         new = requests.put(url("full.bin"), data=b"new bytes")
         via_api = requests.put(proxy.upload_url("full-api.bin"), data=b"new bytes",
@@ -303,7 +303,7 @@ def test_local_aws_restarted_mid_workbook_says_what_happened_and_how_to_go_on(tm
     import os
     import signal
 
-    from helpers import local
+    import localaws as local
 
     server = local.start(port=0)
     endpoint = server.endpoint_url

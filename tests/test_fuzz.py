@@ -23,9 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import helpers as wb
-from helpers.local.apigateway import router
-from helpers.local.s3 import auth
-from helpers.local.s3.post import PostUploads, _Refusal
+from localaws.apigateway import router
+from localaws.s3 import auth
+from localaws.s3.post import PostUploads, _Refusal
 
 pytestmark = pytest.mark.fuzz
 FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None,
@@ -298,7 +298,7 @@ def test_whole_http_requests_never_give_a_stack_trace(world, count, caplog, data
     well_formed(response.status, response.getheader("Content-Type", ""), payload)
     if response.status >= 500 and not path.startswith("/_aws/execute-api/"):
         # An internal fault of the local AWS itself: it must have been logged.
-        assert any(r.name.startswith("helpers.local") and r.levelno >= logging.ERROR for r in caplog.records), \
+        assert any(r.name.startswith("localaws") and r.levelno >= logging.ERROR for r in caplog.records), \
             (method, path, response.status, payload[:300])
 
 
@@ -342,9 +342,9 @@ def test_internal_faults_come_back_aws_shaped_and_are_logged(local_aws, world, m
     reliability("fault")
     import requests
 
-    from helpers.local.apigateway import dataplane
-    from helpers.local.awslambda import LambdaService
-    from helpers.local.s3 import front
+    from localaws.apigateway import dataplane
+    from localaws.awslambda import LambdaService
+    from localaws.s3 import front
 
     def broken(*args, **kwargs):
         raise RuntimeError("internal fault (injected)")
@@ -358,7 +358,7 @@ def test_internal_faults_come_back_aws_shaped_and_are_logged(local_aws, world, m
     else:
         monkeypatch.setattr(LambdaService, "__call__", broken)
         url, method = f"{endpoint}/2015-03-31/functions/f/invocations", "POST"
-    with caplog.at_level(logging.ERROR, logger="helpers.local"):
+    with caplog.at_level(logging.ERROR, logger="localaws"):
         response = requests.request(method, url, data=b"x")
     assert response.status_code == 500
     assert "Traceback" not in response.text and "injected" not in response.text

@@ -5,8 +5,8 @@ COND: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elemen
 """
 import pytest
 
-from helpers.local import iam_eval
-from helpers.local.iam_eval import Principal, evaluate
+from localaws import iam_eval
+from localaws.iam_eval import Principal, evaluate
 
 ROLE = Principal(arn="arn:aws:sts::123456789012:assumed-role/uploader/session", account="123456789012")
 OBJ = "arn:aws:s3:::bucket/photos/cat.jpg"

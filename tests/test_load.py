@@ -40,9 +40,9 @@ def prefix(target):
 @pytest.fixture
 def quiet_local_aws(caplog):
     """Fails the test if the local AWS logged an internal error while it ran."""
-    with caplog.at_level(logging.ERROR, logger="helpers.local"):
+    with caplog.at_level(logging.ERROR, logger="localaws"):
         yield
-    errors = [r.getMessage() for r in caplog.get_records("call") if r.name.startswith("helpers.local")
+    errors = [r.getMessage() for r in caplog.get_records("call") if r.name.startswith("localaws")
               and r.levelno >= logging.ERROR]
     assert not errors, errors[:3]
 

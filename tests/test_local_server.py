@@ -1,4 +1,4 @@
-"""The local AWS as a program: `python -m helpers.local`, reuse, loopback only, reset."""
+"""The local AWS as a program: `python -m localaws`, reuse, loopback only, reset."""
 import json
 import os
 import socket
@@ -10,7 +10,8 @@ import boto3
 import pytest
 import requests
 
-from helpers import LocalAWSError, local
+import localaws as local
+from localaws import LocalAWSError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -22,7 +23,7 @@ def free_port():
 
 
 def run_cli(*args, timeout=60):
-    return subprocess.Popen([sys.executable, "-m", "helpers.local", *args], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "localaws", *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -96,7 +97,7 @@ def test_moto_reset_also_clears_deployment_snapshots():
         apigw.put_integration(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET",
                               type="MOCK")
         apigw.create_deployment(restApiId=api["id"], stageName="v1")
-        from helpers.local.store import stores
+        from localaws.store import stores
         assert stores.apigateway._deployments
         assert requests.post(server.endpoint_url + "/moto-api/reset").status_code == 200
         assert not stores.apigateway._deployments
@@ -106,7 +107,7 @@ def test_moto_reset_also_clears_deployment_snapshots():
 
 
 def test_internal_faults_answer_in_aws_shape_without_a_stack_trace(endpoint, monkeypatch):
-    from helpers.local.apigateway import dataplane
+    from localaws.apigateway import dataplane
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

@@ -9,7 +9,7 @@ import papermill
 import pytest
 
 import helpers as wb
-from helpers import local
+import localaws as local
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")

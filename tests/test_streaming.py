@@ -14,7 +14,7 @@ import requests
 from botocore.config import Config
 
 import helpers as wb
-from helpers import local
+import localaws as local
 
 MiB = 1024 * 1024
 
@@ -161,7 +161,7 @@ def test_streamed_gets_keep_conditional_cors_and_archive_rules(endpoint, aws, bu
 
 
 def test_boto3_downloads_and_unusual_keys_are_streamed_too(aws, bucket, monkeypatch):
-    from helpers.local import moto_bridge
+    from localaws import moto_bridge
 
     streamed = []
     original = moto_bridge.object_chunks

@@ -17,7 +17,7 @@ sys.path.insert(0, ROOT)
 
 
 def refresh(paths: list[str]) -> None:
-    from helpers import local
+    import localaws as local
 
     server = local.start(port=0)
     os.environ["WORKBOOK_ENDPOINT_URL"] = server.endpoint_url

@@ -30,10 +30,10 @@ from .awslambda import LambdaService
 from .cloudfront import OriginAccessIdentities
 from .cloudfront.dataplane import CloudFrontDataPlane
 from .s3 import S3Front
-from .s3.front import error_response
+from .s3.errors import error_response
 from .store import stores
 
-log = logging.getLogger("helpers.local")
+log = logging.getLogger("localaws")
 
 
 class LocalAWS:
@@ -120,7 +120,7 @@ def _s3_error(start_response: Callable, refusal: Any, exc_info: Any = None) -> l
 def health() -> dict[str, str]:
     import moto
 
-    from .. import __version__
+    from . import __version__
 
     return {"service": SERVICE_NAME, "version": __version__, "moto": moto.__version__}
 

@@ -54,7 +54,7 @@ class S3AuthError(Exception):
         self.status, self.code, self.message, self.extra = status, code, message, extra
 
 
-def _same(expected: str, provided: str) -> bool:
+def same_secret(expected: str, provided: str) -> bool:
     """Constant-time comparison of a signature or token; any text a client sends (non-ASCII
     included) is simply a mismatch."""
     return hmac.compare_digest(expected.encode(), provided.encode("utf-8", "surrogateescape"))
@@ -65,7 +65,7 @@ def _root(account: str = moto_bridge.ACCOUNT_ID) -> Caller:
                   [ALLOW_ALL], "root")
 
 
-def _lookup(access_key: str) -> tuple[str, Caller, dict | None]:
+def lookup_key(access_key: str) -> tuple[str, Caller, dict | None]:
     """(secret, caller, credential record) for a known key; raises InvalidAccessKeyId."""
     if access_key in ROOT_KEYS:
         return ROOT_KEYS[access_key], _root(), None
@@ -79,7 +79,7 @@ def _lookup(access_key: str) -> tuple[str, Caller, dict | None]:
     return record["secret"], caller, record
 
 
-def _check_token(record: dict | None, token: str | None, access_key: str) -> None:
+def check_token(record: dict | None, token: str | None, access_key: str) -> None:
     """A session key is known to S3 only together with its token."""
     if record is None or record["session_token"] is None:
         return
@@ -87,12 +87,12 @@ def _check_token(record: dict | None, token: str | None, access_key: str) -> Non
         raise S3AuthError(403, "InvalidAccessKeyId",
                           "The AWS Access Key Id you provided does not exist in our records.",
                           AWSAccessKeyId=access_key)
-    if not _same(token, record["session_token"]):
+    if not same_secret(token, record["session_token"]):
         raise S3AuthError(400, "InvalidToken", "The provided token is malformed or otherwise invalid.",
                           **{"Token-0": token})
 
 
-def _check_token_expiry(record: dict | None, token: str | None) -> None:
+def check_token_expiry(record: dict | None, token: str | None) -> None:
     """A URL outlives neither its own expiry nor the session credentials that signed it."""
     if record is None or record["expiration"] is None:
         return
@@ -119,7 +119,7 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-def _raw_path(environ: dict[str, Any]) -> str:
+def raw_path(environ: dict[str, Any]) -> str:
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or quote(environ.get("PATH_INFO", ""))
     raw = raw.split("?", 1)[0]
     if "://" in raw:
@@ -131,7 +131,7 @@ def _uri_encode(text: str) -> str:
     return quote(text, safe="-_.~")
 
 
-def _sigv4_key(secret: str, date: str, region: str, service: str) -> bytes:
+def sigv4_key(secret: str, date: str, region: str, service: str) -> bytes:
     key = ("AWS4" + secret).encode()
     for part in (date, region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
@@ -168,8 +168,8 @@ def presigned_v4(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
                           "X-Amz-Expires must be less than 604800 seconds")
     if expires < 0:
         raise S3AuthError(400, "AuthorizationQueryParametersError", "X-Amz-Expires must be non-negative")
-    secret, caller, record = _lookup(access_key)
-    _check_token(record, params.get("X-Amz-Security-Token"), access_key)
+    secret, caller, record = lookup_key(access_key)
+    check_token(record, params.get("X-Amz-Security-Token"), access_key)
     headers = _headers(environ)
     signed = params["X-Amz-SignedHeaders"].lower().split(";")
     # Every x-amz-* header the client sends must be signed (query parameters need not be).
@@ -186,14 +186,14 @@ def presigned_v4(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
     payload = (headers.get("x-amz-content-sha256", "") if "x-amz-content-sha256" in signed
                else params.get("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD"))
     canonical_request = "\n".join([
-        environ["REQUEST_METHOD"].upper(), quote(unquote(_raw_path(environ)), safe="/~"),
+        environ["REQUEST_METHOD"].upper(), quote(unquote(raw_path(environ)), safe="/~"),
         canonical_query, canonical_headers, ";".join(signed), payload])
     string_to_sign = "\n".join([
         "AWS4-HMAC-SHA256", params["X-Amz-Date"], f"{date}/{region}/{service}/aws4_request",
         hashlib.sha256(canonical_request.encode()).hexdigest()])
-    expected = hmac.new(_sigv4_key(secret, date, region, service), string_to_sign.encode(),
+    expected = hmac.new(sigv4_key(secret, date, region, service), string_to_sign.encode(),
                         hashlib.sha256).hexdigest()
-    if not _same(expected, params["X-Amz-Signature"]):
+    if not same_secret(expected, params["X-Amz-Signature"]):
         raise S3AuthError(
             403, "SignatureDoesNotMatch",
             "The request signature we calculated does not match the signature you provided. "
@@ -205,7 +205,7 @@ def presigned_v4(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
         raise S3AuthError(403, "AccessDenied", "Request has expired",
                           **{"X-Amz-Expires": str(expires),
                              "Expires": _iso(signed_at + expires), "ServerTime": _iso(now)})
-    _check_token_expiry(record, params.get("X-Amz-Security-Token"))
+    check_token_expiry(record, params.get("X-Amz-Security-Token"))
     caller.how = "presigned-v4"
     return caller
 
@@ -221,13 +221,13 @@ def presigned_v2(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
     except ValueError:
         raise S3AuthError(403, "AccessDenied", "Invalid date (should be seconds since epoch)",
                           Expires=params.get("Expires", ""))
-    secret, caller, record = _lookup(access_key)
+    secret, caller, record = lookup_key(access_key)
     headers = _headers(environ)
     amz = {k: v for k, v in headers.items() if k.startswith("x-amz-")}
     amz.update({k.lower(): v for k, v in pairs if k.lower().startswith("x-amz-")})
-    _check_token(record, amz.get("x-amz-security-token"), access_key)
+    check_token(record, amz.get("x-amz-security-token"), access_key)
     subresources = sorted((k, v) for k, v in pairs if k in _SUBRESOURCES)
-    resource = _raw_path(environ)
+    resource = raw_path(environ)
     if subresources:
         resource += "?" + "&".join(f"{k}={v}" if v else k for k, v in subresources)
     string_to_sign = "\n".join([
@@ -236,7 +236,7 @@ def presigned_v2(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
     string_to_sign += "".join(f"{k}:{amz[k].strip()}\n" for k in sorted(amz)) + resource
     expected = base64.b64encode(hmac.new(secret.encode(), string_to_sign.encode(),
                                          hashlib.sha1).digest()).decode()
-    if not _same(expected, params.get("Signature", "")):
+    if not same_secret(expected, params.get("Signature", "")):
         raise S3AuthError(
             403, "SignatureDoesNotMatch",
             "The request signature we calculated does not match the signature you provided. "
@@ -247,7 +247,7 @@ def presigned_v2(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
     if now > expires:
         raise S3AuthError(403, "AccessDenied", "Request has expired",
                           Expires=_iso(expires), ServerTime=_iso(now))
-    _check_token_expiry(record, amz.get("x-amz-security-token"))
+    check_token_expiry(record, amz.get("x-amz-security-token"))
     caller.how = "presigned-v2"
     return caller
 
@@ -269,7 +269,7 @@ def header_signed(environ: dict[str, Any]) -> Caller:
     if access_key not in ROOT_KEYS and moto_bridge.find_credentials(access_key) is None:
         return _root()  # lenient: moto accepts any unknown key for SDK calls, and so do we
     # A key the local AWS issued is checked: a deactivated one is refused, as on AWS.
-    _, caller, _ = _lookup(access_key)
+    _, caller, _ = lookup_key(access_key)
     caller.how = "header"
     return caller
 

@@ -20,8 +20,8 @@ from typing import Any, Callable
 from werkzeug.formparser import parse_form_data
 from werkzeug.wsgi import get_input_stream
 
-from .auth import S3AuthError, _check_token, _check_token_expiry, _lookup, _same, _sigv4_key
-from .front import S3Response, error_response, refuse
+from .auth import S3AuthError, check_token, check_token_expiry, lookup_key, same_secret, sigv4_key
+from .errors import S3Response, error_response, refuse
 
 # Fields that need no condition (x-ignore-* neither).
 _EXEMPT = {"x-amz-signature", "file", "policy", "awsaccesskeyid", "signature", "x-amz-security-token"}
@@ -90,19 +90,19 @@ class PostUploads:
                 raise _Refusal(error_response(400, "InvalidArgument", "Bucket POST must contain a valid "
                                               "x-amz-credential.", ArgumentName="x-amz-credential"))
             access_key, date, region, service, _ = credential
-            secret, caller, record = _lookup(access_key)
-            _check_token(record, fields.get("x-amz-security-token"), access_key)
-            expected = hmac.new(_sigv4_key(secret, date, region, service), policy_b64.encode(),
+            secret, caller, record = lookup_key(access_key)
+            check_token(record, fields.get("x-amz-security-token"), access_key)
+            expected = hmac.new(sigv4_key(secret, date, region, service), policy_b64.encode(),
                                 hashlib.sha256).hexdigest()
             provided = fields["x-amz-signature"]
         else:
             access_key = fields.get("awsaccesskeyid", "")
-            secret, caller, record = _lookup(access_key)
-            _check_token(record, fields.get("x-amz-security-token"), access_key)
+            secret, caller, record = lookup_key(access_key)
+            check_token(record, fields.get("x-amz-security-token"), access_key)
             expected = base64.b64encode(hmac.new(secret.encode(), policy_b64.encode(),
                                                  hashlib.sha1).digest()).decode()
             provided = fields.get("signature", "")
-        if not _same(expected, provided):
+        if not same_secret(expected, provided):
             raise _Refusal(error_response(
                 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the "
                 "signature you provided. Check your key and signing method.",
@@ -128,7 +128,7 @@ class PostUploads:
             raise _Refusal(_invalid_policy("Invalid 'conditions' value: must be a list."))
         if datetime.now(timezone.utc) > expiration:
             raise _Refusal(error_response(403, "AccessDenied", "Invalid according to Policy: Policy expired."))
-        _check_token_expiry(record, fields.get("x-amz-security-token"))
+        check_token_expiry(record, fields.get("x-amz-security-token"))
         values = {**fields, "key": key, "bucket": bucket}
         covered = {"bucket"}
         for condition in conditions:

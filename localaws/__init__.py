@@ -1,11 +1,11 @@
 """The local AWS: moto's control plane plus the data plane moto lacks, on 127.0.0.1.
 
-    python -m helpers.local [--host 127.0.0.1] [--port 4566]
+    python -m localaws [--host 127.0.0.1] [--port 4566]
 
 From Python::
 
-    from helpers import local
-    server = local.start(port=0)      # a free port, served from a thread
+    import localaws
+    server = localaws.start(port=0)   # a free port, served from a thread
     server.endpoint_url               # 'http://127.0.0.1:54321'
     server.stop()
 
@@ -24,13 +24,17 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-from .._errors import LocalAWSError
+__version__ = "0.1.0"
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
 SERVICE_NAME = "s3-upload-workbook-local-aws"
 
-__all__ = ["start", "ensure_running", "probe", "DEFAULT_HOST", "DEFAULT_PORT"]
+__all__ = ["start", "ensure_running", "probe", "LocalAWSError", "DEFAULT_HOST", "DEFAULT_PORT"]
+
+
+class LocalAWSError(RuntimeError):
+    """The local AWS could not start, or was asked to listen beyond loopback."""
 
 
 def check_loopback(host: str) -> None:
@@ -91,10 +95,10 @@ def ensure_running(endpoint_url: str, *, wait: float = 30.0, log_path: str | Non
         return {"endpoint_url": endpoint_url, "started": False, "pid": None}
     with open(log_path or os.devnull, "ab") as log_file:  # the child keeps its own copy
         process = subprocess.Popen(
-            [sys.executable, "-m", "helpers.local", "--host", host, "--port", str(port)],
+            [sys.executable, "-m", "localaws", "--host", host, "--port", str(port)],
             stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, env=server_environment(),
-            cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
         )
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:

@@ -19,7 +19,7 @@ from werkzeug.wsgi import get_input_stream
 from .. import moto_bridge
 from .runtime import FunctionSpec, Invocation, LambdaRuntime
 
-log = logging.getLogger("helpers.local.lambda")
+log = logging.getLogger("localaws.lambda")
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 # Invoke quotas: 6 MB synchronous, 256 KB asynchronous

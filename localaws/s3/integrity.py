@@ -32,7 +32,7 @@ from werkzeug.wsgi import get_input_stream
 from .. import moto_bridge
 from ..bodies import CHUNK, KNOWN_MD5_KEY, Digests
 from ..store import stores
-from .front import S3Response, error_response, refuse
+from .errors import S3Response, error_response, refuse
 
 CHECKSUM_HEADERS = ("sha256", "sha1", "crc32", "crc32c", "crc64nvme")
 # Bodies up to 1 MiB stay in memory; larger ones go to a temporary file, which the stored

@@ -1,4 +1,4 @@
-"""python -m helpers.local [--host 127.0.0.1] [--port 4566] [--verbose]"""
+"""python -m localaws [--host 127.0.0.1] [--port 4566] [--verbose]"""
 from __future__ import annotations
 
 import argparse
@@ -6,12 +6,11 @@ import logging
 import signal
 import sys
 
-from .._errors import LocalAWSError
-from . import DEFAULT_HOST, DEFAULT_PORT, check_loopback, probe
+from . import DEFAULT_HOST, DEFAULT_PORT, LocalAWSError, check_loopback, probe
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.local",
+    parser = argparse.ArgumentParser(prog="python -m localaws",
                                      description="Run the workbook's local AWS on loopback.")
     parser.add_argument("--host", default=DEFAULT_HOST, help="loopback address (default %(default)s)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")

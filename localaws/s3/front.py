@@ -13,49 +13,20 @@ Limitations: Block Public Access settings are not applied to policy evaluation; 
 from __future__ import annotations
 
 import io
-import uuid
-from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import parse_qsl, quote, unquote
-from xml.sax.saxutils import escape
 
 from werkzeug.test import EnvironBuilder, run_wsgi_app
-from werkzeug.exceptions import ClientDisconnected
-from werkzeug.wsgi import get_input_stream
 
 from .. import iam_eval, moto_bridge
 from ..bodies import KNOWN_MD5_KEY
-from .auth import Caller, S3AuthError, _raw_path, authenticate
+from .auth import Caller, S3AuthError, authenticate, raw_path
+from .errors import S3Response, error_response, refuse
 
 
 MAX_KEY_BYTES = 1024
 MOTO_AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, "
                       "SignedHeaders=host, Signature=local-data-plane")
-
-
-@dataclass
-class S3Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes = b""
-    code: str | None = None
-
-
-def error_response(status: int, code: str, message: str, **extra: str) -> S3Response:
-    """An S3-shaped XML error, as S3 sends them."""
-    request_id = uuid.uuid4().hex[:16].upper()
-    fields = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in extra.items())
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{escape(message)}</Message>{fields}"
-        f"<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>"
-    ).encode()
-    return S3Response(
-        status,
-        {"Content-Type": "application/xml", "x-amz-request-id": request_id},
-        body,
-        code,
-    )
 
 
 # Bucket subresources and the IAM action each method needs on them.
@@ -246,7 +217,7 @@ class S3Front:
                           error_response(err.status, err.code, err.message, **err.extra))
         # The path as sent, percent-encoded, so that it is decoded exactly once (PATH_INFO is
         # decoded already: decoding it again would authorize "%75ploads/x" as "uploads/x").
-        path = _raw_path(environ).encode("latin-1").decode("utf-8", "surrogateescape")
+        path = raw_path(environ).encode("latin-1").decode("utf-8", "surrogateescape")
         query = {k: v for k, v in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)}
         bucket, key = split_path(path)
         if environ["REQUEST_METHOD"] == "POST" and bucket and not key and \
@@ -263,17 +234,3 @@ class S3Front:
                            if not k.lower().startswith("x-amz-")
                            and k not in ("AWSAccessKeyId", "Signature", "Expires")}
         return self.integrity.serve(environ, start_response, s3_app, bucket, key, operation_query)
-
-
-def refuse(environ: dict[str, Any], start_response: Any, response: S3Response) -> list[bytes]:
-    """Send an S3 error, after reading what the client still sends (so it gets the answer,
-    not a connection reset)."""
-    try:
-        stream = get_input_stream(environ)
-        while stream.read(1024 * 1024):
-            pass
-    except (ClientDisconnected, OSError):  # the body was read already, or the client left
-        pass
-    headers = {**response.headers, "Content-Length": str(len(response.body))}
-    start_response(f"{response.status} Error", list(headers.items()))
-    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [response.body]
