@@ -50,8 +50,10 @@ from ._apigw import (
     create_rest_api,
     delete_api_key,
     delete_rest_api,
+    delete_usage_plan,
     deploy_stage,
     set_binary_media_types,
+    within_quota,
 )
 from ._lambda import (
     BASIC_EXECUTION_POLICY,
@@ -141,9 +143,9 @@ __all__ = [
     "UploadResult", "WorkbookError", "__version__", "add_method", "add_resource", "add_responses",
     "add_s3_integration", "build_s3_proxy_api", "choose_file", "clean_up", "connect",
     "create_api_key", "create_rest_api", "create_service_role", "create_upload_bucket",
-    "delete_api_key", "delete_resources", "delete_rest_api", "delete_role", "deploy_stage",
+    "delete_api_key", "delete_resources", "delete_rest_api", "delete_usage_plan", "delete_role", "deploy_stage",
     "empty_and_delete_bucket", "find_resources", "list_keys", "local_endpoint",
-    "make_sample_file", "object_sha256", "put_object_policy", "set_binary_media_types", "sha256_file", "show_picker",
+    "make_sample_file", "object_sha256", "put_object_policy", "set_binary_media_types", "sha256_file", "within_quota", "show_picker",
     "tags", "trust_policy", "unique_prefix", "upload_file",
     "CleanUpIncomplete", "bucket_contents", "caller_identity", "check_environment",
     "check_permissions", "curl_command", "PRICES", "PRICES_AS_OF", "upload_cost", "tail_function_logs", "workbook_actions", "workbook_policy",

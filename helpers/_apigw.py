@@ -5,17 +5,49 @@ them all in order, as the notebook does step by step.
 """
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ._names import tags
+
+# API Gateway limits some control-plane calls per account: one CreateRestApi every 3 s, one
+# CreateDeployment every 5 s, one DeleteRestApi every 30 s, one UpdateUsagePlan every 20 s
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html; not adjustable).
+# botocore retries a throttled call only briefly, so these steps wait as long as API Gateway's
+# Retry-After says, up to QUOTA_PATIENCE seconds in all.
+QUOTA_PATIENCE = 150.0
+
+
+def within_quota(call: Callable[..., Any], /, **kwargs: Any) -> Any:
+    """``call(**kwargs)``, waiting and trying again while API Gateway answers
+    TooManyRequestsException (429), for as long as its Retry-After header asks."""
+    deadline = time.monotonic() + QUOTA_PATIENCE
+    while True:
+        try:
+            return call(**kwargs)
+        except Exception as err:
+            response = getattr(err, "response", None) or {}
+            if response.get("Error", {}).get("Code") != "TooManyRequestsException":
+                raise
+            headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+            try:
+                wait = float(headers.get("retry-after") or 1)
+            except ValueError:
+                wait = 1.0
+            wait += random.uniform(0, 0.25)  # others may be waiting for the same quota
+            if time.monotonic() + wait > deadline:
+                raise
+            time.sleep(wait)
 
 
 def create_rest_api(name: str, *, apigw: Any, prefix: str,
                     binary_media_types: tuple[str, ...] = ("*/*",)) -> dict[str, str]:
     """Create a REST API. ``*/*`` makes every request body binary: without it API Gateway treats
     bodies as UTF-8 text and uploaded files arrive corrupted."""
-    api = apigw.create_rest_api(
+    api = within_quota(
+        apigw.create_rest_api,
         name=name,
         description="s3-upload-workbook: PUT /upload/{object} stores the body in S3",
         binaryMediaTypes=list(binary_media_types),
@@ -37,7 +69,8 @@ def set_binary_media_types(api_id: str, media_types: tuple[str, ...], *, apigw: 
 
 def add_resource(api_id: str, parent_id: str, path_part: str, *, apigw: Any) -> str:
     """Add a child resource (``upload``, or ``{object}`` for a path parameter); returns its id."""
-    return apigw.create_resource(restApiId=api_id, parentId=parent_id, pathPart=path_part)["id"]
+    return within_quota(apigw.create_resource, restApiId=api_id, parentId=parent_id,
+                        pathPart=path_part)["id"]
 
 
 def add_method(api_id: str, resource_id: str, *, apigw: Any, http_method: str = "PUT",
@@ -118,14 +151,15 @@ def add_responses(api_id: str, resource_id: str, *, apigw: Any, http_method: str
 def deploy_stage(api_id: str, stage: str, *, apigw: Any, target: Any,
                  description: str = "") -> dict[str, str]:
     """Deploy the API as it is now to ``stage``. Later changes need another deployment."""
-    deployment = apigw.create_deployment(restApiId=api_id, stageName=stage, description=description)
+    deployment = within_quota(apigw.create_deployment, restApiId=api_id, stageName=stage,
+                              description=description)
     return {"deployment_id": deployment["id"], "stage": stage,
             "invoke_url": target.invoke_url(api_id, stage)}
 
 
 def create_api_key(name: str, *, apigw: Any, api_id: str, stage: str, prefix: str) -> dict[str, str]:
     """An enabled API key in a usage plan for the stage: callers send it as ``x-api-key``."""
-    key = apigw.create_api_key(name=name, enabled=True, tags=tags(prefix))
+    key = within_quota(apigw.create_api_key, name=name, enabled=True, tags=tags(prefix))
     plan = apigw.create_usage_plan(
         name=f"{name}-plan", apiStages=[{"apiId": api_id, "stage": stage}],
         throttle={"rateLimit": 10.0, "burstLimit": 20}, tags=tags(prefix),
@@ -134,17 +168,34 @@ def create_api_key(name: str, *, apigw: Any, api_id: str, stage: str, prefix: st
     return {"key_id": key["id"], "value": key["value"], "usage_plan_id": plan["id"]}
 
 
-def delete_api_key(key_id: str, usage_plan_id: str, *, apigw: Any) -> None:
-    """Remove the key from its usage plan, then delete both."""
-    apigw.delete_usage_plan_key(usagePlanId=usage_plan_id, keyId=key_id)
+def delete_usage_plan(usage_plan_id: str, *, apigw: Any) -> bool:
+    """Delete a usage plan the only way AWS accepts: first its keys, then its API stages
+    (``remove /apiStages``; AWS refuses to delete a plan that still has stages), then the plan.
+    False if it was already gone."""
+    try:
+        plan = apigw.get_usage_plan(usagePlanId=usage_plan_id)
+    except apigw.exceptions.NotFoundException:
+        return False
+    for key in apigw.get_usage_plan_keys(usagePlanId=usage_plan_id).get("items", []):
+        apigw.delete_usage_plan_key(usagePlanId=usage_plan_id, keyId=key["id"])
+    stages = [f"{s['apiId']}:{s['stage']}" for s in plan.get("apiStages", [])]
+    if stages:
+        within_quota(apigw.update_usage_plan, usagePlanId=usage_plan_id, patchOperations=[
+            {"op": "remove", "path": "/apiStages", "value": stage} for stage in stages])
     apigw.delete_usage_plan(usagePlanId=usage_plan_id)
-    apigw.delete_api_key(apiKey=key_id)
+    return True
+
+
+def delete_api_key(key_id: str, usage_plan_id: str, *, apigw: Any) -> None:
+    """Delete the key's usage plan (keys and stages first, as AWS requires), then the key."""
+    delete_usage_plan(usage_plan_id, apigw=apigw)
+    within_quota(apigw.delete_api_key, apiKey=key_id)
 
 
 def delete_rest_api(api_id: str, *, apigw: Any) -> bool:
     """Delete the API with its stages; False if it was already gone."""
     try:
-        apigw.delete_rest_api(restApiId=api_id)
+        within_quota(apigw.delete_rest_api, restApiId=api_id)
     except apigw.exceptions.NotFoundException:
         return False
     return True

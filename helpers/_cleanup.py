@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._apigw import delete_rest_api
+from ._apigw import delete_rest_api, delete_usage_plan, within_quota
 from ._cloudfront import delete_origin_access_identity, disable_and_delete_distribution
 from ._errors import WorkbookError
 from ._iam import delete_role
 from ._lambda import delete_function
-from ._names import PREFIX_TAG_KEY, TAG_KEY, TAG_VALUE
+from ._names import DEFAULT_NAME_START, PREFIX_TAG_KEY, TAG_KEY, TAG_VALUE
 from ._s3 import empty_and_delete_bucket
 
 
@@ -34,13 +34,22 @@ class CleanUpIncomplete(WorkbookError):
 _REPLICAS = "replicated function"
 
 
+def _in_scope(name: str, prefix: str | None) -> bool:
+    """Whether a resource name may be the workbook's: under ``prefix``, or with no prefix under
+    ``s3wb-``, the names the README's least-privilege policy covers. Tags are read only for
+    these: on AWS, reading another role's or function's tags is refused under that policy."""
+    return name.startswith(prefix if prefix else DEFAULT_NAME_START)
+
+
 def _ours(tags: dict[str, str] | None, prefix: str | None) -> bool:
     tags = tags or {}
     return tags.get(TAG_KEY) == TAG_VALUE and (prefix is None or tags.get(PREFIX_TAG_KEY) == prefix)
 
 
 def find_resources(target: Any, prefix: str | None = None) -> dict[str, list[str]]:
-    """Everything tagged by the workbook (under ``prefix``, or all prefixes): a dry run."""
+    """Everything tagged by the workbook under ``prefix``: a dry run. Without a prefix, every
+    prefix the workbook chose itself (``s3wb-...``); resources under a prefix you chose with
+    ``unique_prefix("...")`` are found by passing that prefix."""
     s3, iam, apigw = target.client("s3"), target.client("iam"), target.client("apigateway")
     lam, logs, cf = target.client("lambda"), target.client("logs"), target.client("cloudfront")
     found: dict[str, list[str]] = {"distributions": [], "usage_plans": [], "api_keys": [],
@@ -73,7 +82,7 @@ def find_resources(target: Any, prefix: str | None = None) -> dict[str, list[str
         region_lam = target.client("lambda", region=region)
         for page in region_lam.get_paginator("list_functions").paginate():
             for fn in page["Functions"]:
-                if prefix and not fn["FunctionName"].startswith(prefix):
+                if not _in_scope(fn["FunctionName"], prefix):
                     continue
                 if _ours(region_lam.list_tags(Resource=fn["FunctionArn"]).get("Tags"), prefix):
                     found["functions"].append(fn["FunctionArn"])
@@ -93,13 +102,13 @@ def find_resources(target: Any, prefix: str | None = None) -> dict[str, list[str
             found["log_groups"].append(f"{target.region}:{group['logGroupName']}")
     for page in iam.get_paginator("list_roles").paginate():
         for role in page["Roles"]:
-            if prefix and not role["RoleName"].startswith(prefix):
+            if not _in_scope(role["RoleName"], prefix):
                 continue
             role_tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=role["RoleName"])["Tags"]}
             if _ours(role_tags, prefix):
                 found["roles"].append(role["RoleName"])
     for bucket in s3.list_buckets().get("Buckets", []):
-        if prefix and not bucket["Name"].startswith(prefix):
+        if not _in_scope(bucket["Name"], prefix):
             continue
         try:
             tag_set = s3.get_bucket_tagging(Bucket=bucket["Name"])["TagSet"]
@@ -130,11 +139,6 @@ def delete_resources(target: Any, found: dict[str, list[str]]) -> dict[str, int]
             return
         counts[kind] += 0 if done is False else 1  # False: it was already gone
 
-    def delete_plan(plan_id: str) -> None:
-        for key in apigw.get_usage_plan_keys(usagePlanId=plan_id).get("items", []):
-            apigw.delete_usage_plan_key(usagePlanId=plan_id, keyId=key["id"])
-        apigw.delete_usage_plan(usagePlanId=plan_id)
-
     def delete_log_group(entry: str) -> bool:
         region, group = entry.split(":", 1)
         logs = target.client("logs", region=region)
@@ -149,9 +153,9 @@ def delete_resources(target: Any, found: dict[str, list[str]]) -> dict[str, int]
     for dist_id in found.get("distributions", []):
         attempt("distributions", dist_id, lambda: disable_and_delete_distribution(dist_id, cf=cf))
     for plan_id in found.get("usage_plans", []):
-        attempt("usage_plans", plan_id, lambda: delete_plan(plan_id))
+        attempt("usage_plans", plan_id, lambda: delete_usage_plan(plan_id, apigw=apigw))
     for key_id in found.get("api_keys", []):
-        attempt("api_keys", key_id, lambda: apigw.delete_api_key(apiKey=key_id))
+        attempt("api_keys", key_id, lambda: within_quota(apigw.delete_api_key, apiKey=key_id))
     for api_id in found.get("rest_apis", []):
         attempt("rest_apis", api_id, lambda: delete_rest_api(api_id, apigw=apigw))
     for arn in found.get("functions", []):

@@ -11,6 +11,8 @@ from ._errors import ConfigurationError
 TAG_KEY = "workbook"
 TAG_VALUE = "s3-upload-workbook"
 PREFIX_TAG_KEY = "workbook-prefix"
+# How every prefix the workbook chooses starts; the README's IAM policy is scoped to it.
+DEFAULT_NAME_START = "s3wb-"
 
 _PREFIX = re.compile(r"[a-z][a-z0-9-]{1,22}[a-z0-9]")
 
@@ -19,7 +21,7 @@ def unique_prefix(name_prefix: str | None = None) -> str:
     """``name_prefix`` checked, or a fresh one like ``s3wb-k3v9q2`` (valid in bucket names)."""
     if name_prefix is None:
         alphabet = string.ascii_lowercase + string.digits
-        return "s3wb-" + "".join(secrets.choice(alphabet) for _ in range(6))
+        return DEFAULT_NAME_START + "".join(secrets.choice(alphabet) for _ in range(6))
     if not _PREFIX.fullmatch(name_prefix):
         raise ConfigurationError(
             f"name_prefix {name_prefix!r} must be 3-24 characters of lower-case letters, digits "

@@ -150,12 +150,20 @@ def caller_identity(target: Any) -> dict[str, str]:
     return {"account": who["Account"], "arn": who["Arn"], "region": target.region, "target": target.name}
 
 
-def _principal_arn(arn: str) -> str:
-    """The IAM ARN the simulator takes: an assumed-role session becomes its role."""
+def principal_arn(arn: str, *, iam: Any) -> str:
+    """The IAM ARN the simulator takes: an assumed-role session becomes its role, with the
+    role's path (an IAM Identity Center role lives under ``/aws-reserved/sso.amazonaws.com/``,
+    and the simulator refuses the ARN without it). The path is not in the session ARN, so it is
+    looked up with ListRoles, which the workbook's policy allows on every role."""
     match = re.match(r"arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/", arn)
-    if match:
-        return f"arn:{match.group(1)}:iam::{match.group(2)}:role/{match.group(3)}"
-    return arn
+    if not match:
+        return arn
+    name = match.group(3)
+    for page in iam.get_paginator("list_roles").paginate():
+        for role in page["Roles"]:
+            if role["RoleName"] == name:
+                return role["Arn"]
+    return f"arn:{match.group(1)}:iam::{match.group(2)}:role/{name}"
 
 
 def check_permissions(target: Any, *, iam: Any = None) -> dict[str, Any]:
@@ -175,14 +183,15 @@ def check_permissions(target: Any, *, iam: Any = None) -> dict[str, Any]:
                             "allowed everything (the simulation is for target='aws')")
         result["allowed"] = workbook_actions()
         return result
-    principal = _principal_arn(identity["arn"])
-    if principal.endswith(":root"):
+    if identity["arn"].endswith(":root"):
         result["reason"] = ("you are signed in as the account root, allowed everything: prefer an "
                             "IAM user or role with the workbook's policy (README, 'Real AWS')")
         result["allowed"] = workbook_actions()
         return result
     iam = iam or target.client("iam")
     try:
+        principal = principal_arn(identity["arn"], iam=iam)
+        result["principal"] = principal
         for statement in _STATEMENTS:
             resource = statement["example"].format(account=identity["account"], region=target.region)
             actions = [a.rstrip("*") for a in statement["Action"]]  # lambda:EnableReplication*

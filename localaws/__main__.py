@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import logging
 import signal
 import sys
@@ -15,7 +16,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=DEFAULT_HOST, help="loopback address (default %(default)s)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
+    parser.add_argument("--time-scale", type=float, default=None, metavar="X",
+                        help="AWS's waits and quotas times X (default $LOCALAWS_TIME_SCALE or 0.1; "
+                             "0 = instant, 1 = AWS's own timing)")
     args = parser.parse_args(argv)
+    if args.time_scale is not None:
+        if args.time_scale < 0:
+            print("error: --time-scale must be 0 or more", file=sys.stderr)
+            return 2
+        os.environ["LOCALAWS_TIME_SCALE"] = str(args.time_scale)
     try:
         check_loopback(args.host)
     except LocalAWSError as err:

@@ -152,6 +152,7 @@ def install() -> None:
     _install_lambda_patches()
     _install_cloudfront_patches()
     _install_s3_streaming_patches()
+    _install_usage_plan_patches()
 
 
 def _validate_request_mapping(mapping: dict[str, str], declared: dict[str, Any]) -> None:
@@ -629,3 +630,26 @@ def _install_s3_streaming_patches() -> None:
         return FileBody(joined, size), etag, None
 
     FakeMultipart.complete = complete
+
+
+# --- API Gateway usage plans --------------------------------------------------------------
+
+def _install_usage_plan_patches() -> None:
+    """AWS refuses DeleteUsagePlan while API stages are still associated with the plan
+    (``BadRequestException``: "Cannot delete Usage Plan ID because there are API Stages associated
+    with it, including API:STAGE"); the stages must be removed first with UpdateUsagePlan
+    (``remove /apiStages`` with value ``API:STAGE``). moto deletes the plan at once."""
+    from moto.apigateway.exceptions import BadRequestException
+
+    original_delete = apigw_models.APIGatewayBackend.delete_usage_plan
+
+    def delete_usage_plan(self, usage_plan_id):  # type: ignore[no-untyped-def]
+        plan = self.usage_plans.get(usage_plan_id)
+        if plan is not None and plan.api_stages:
+            first = plan.api_stages[0]
+            raise BadRequestException(
+                f"Cannot delete Usage Plan {usage_plan_id} because there are API Stages associated "
+                f"with it, including {first['apiId']}:{first['stage']}")
+        return original_delete(self, usage_plan_id)
+
+    apigw_models.APIGatewayBackend.delete_usage_plan = delete_usage_plan

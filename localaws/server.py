@@ -26,6 +26,7 @@ from werkzeug.serving import make_server
 
 from . import SERVICE_NAME, moto_bridge
 from .apigateway import ApiGatewayDataPlane
+from .apigateway.quotas import ControlPlaneQuotas
 from .awslambda import LambdaService
 from .cloudfront import OriginAccessIdentities
 from .cloudfront.dataplane import CloudFrontDataPlane
@@ -46,6 +47,7 @@ class LocalAWS:
         self.awslambda = LambdaService()
         self.oai = OriginAccessIdentities(in_use=moto_bridge.oai_in_use)
         self.apigateway = ApiGatewayDataPlane(self.s3, self.awslambda)
+        self.apigateway_quotas = ControlPlaneQuotas()
         self.cloudfront = CloudFrontDataPlane(self.s3, self.awslambda, self.oai)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
@@ -67,6 +69,7 @@ class LocalAWS:
                 return self.awslambda(environ, start_response, self.moto)
             if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
                 stores.reset()
+                self.apigateway_quotas.reset()
                 self.oai.reset()
                 self.awslambda.runtime.reset()
             if path.startswith("/moto-api") or path.startswith("/_aws/"):
@@ -75,6 +78,10 @@ class LocalAWS:
             service = getattr(app, "service", None) or "unknown"
             if service == "s3":
                 return self.s3.handle(environ, start_response, app)
+            if service == "apigateway":
+                throttled = self.apigateway_quotas(environ, start_response)
+                if throttled is not None:
+                    return throttled
             return app(environ, start_response)
         except ClientDisconnected:
             # The client hung up before its body arrived in full: its fault, not ours. Nothing

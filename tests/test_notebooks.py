@@ -132,9 +132,11 @@ def test_notebook_05_compares_the_options_on_the_same_files(fresh_aws, tmp_path)
 def test_notebook_06_lists_then_deletes_everything_tagged_and_nothing_else(fresh_aws, tmp_path):
     # moto's state is per process, so this "fresh" local AWS also holds what earlier tests in this
     # worker left; with prefix=None the notebook must delete that too, and nothing untagged.
+    # With no prefix it looks under the prefixes the workbook chooses itself (s3wb-...), the
+    # names the least-privilege policy covers.
     target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
     s3 = target.client("s3")
-    one, two = "nb06a-" + os.urandom(3).hex(), "nb06b-" + os.urandom(3).hex()
+    one, two = wb.unique_prefix(), wb.unique_prefix()
     proxy = wb.build_s3_proxy_api(target, one)
     wb.upload_file(proxy.upload_url("a.bin"), wb.make_sample_file(tmp_path / "a.bin", 1000),
                    headers={"x-api-key": proxy.api_key}, progress=False)

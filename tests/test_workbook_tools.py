@@ -72,12 +72,20 @@ def test_check_permissions_on_the_local_aws_needs_no_simulation(local_aws):
 
 
 class _FakeIam:
-    """Answers SimulatePrincipalPolicy: denies the listed actions, or refuses to simulate."""
+    """Answers SimulatePrincipalPolicy: denies the listed actions, or refuses to simulate; and
+    ListRoles with one role, Learner, at the root path. (Real AWS's simulator cannot run here:
+    moto has none.)"""
 
     def __init__(self, denied=(), refuse=False):
         self.denied, self.refuse, self.calls = set(denied), refuse, []
 
     def get_paginator(self, name):
+        if name == "list_roles":
+            class Roles:
+                def paginate(self):
+                    yield {"Roles": [{"RoleName": "Learner",
+                                      "Arn": "arn:aws:iam::111122223333:role/Learner"}]}
+            return Roles()
         assert name == "simulate_principal_policy"
         fake = self
 

@@ -1,0 +1,181 @@
+"""What AWS refuses, the local AWS refuses too, and the helpers do it AWS's way (issue: "As strict
+and as slow as AWS"). Each test names the AWS documentation or recorded answer it follows; each
+would fail against the lenient behaviour it replaces."""
+import json
+import uuid
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+import helpers as wb
+from helpers._setup import principal_arn
+
+
+def _api_with_key_and_plan(apigw, name):
+    api = apigw.create_rest_api(name=name)
+    apigw.put_method(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET",
+                     authorizationType="NONE")
+    apigw.put_integration(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET",
+                          type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'})
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    key = apigw.create_api_key(name=name, enabled=True)
+    plan = apigw.create_usage_plan(name=name, apiStages=[{"apiId": api["id"], "stage": "v1"}])
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    return api["id"], key["id"], plan["id"]
+
+
+def test_a_usage_plan_with_api_stages_cannot_be_deleted(aws, name):
+    """AWS answers DeleteUsagePlan with 400 BadRequestException while API stages are associated
+    ("Cannot delete Usage Plan ... because there are API Stages associated with it, including
+    API:STAGE", recorded in aws/aws-sdk-js#3841); UpdateUsagePlan `remove /apiStages` with value
+    `API:STAGE` detaches them (https://docs.aws.amazon.com/apigateway/latest/api/patch-operations.html#UpdateUsagePlan-Patch)."""
+    apigw = aws("apigateway")
+    api_id, key_id, plan_id = _api_with_key_and_plan(apigw, name)
+    with pytest.raises(ClientError) as refused:
+        apigw.delete_usage_plan(usagePlanId=plan_id)
+    error = refused.value.response["Error"]
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error["Code"] == "BadRequestException"
+    assert error["Message"] == (f"Cannot delete Usage Plan {plan_id} because there are API Stages "
+                                f"associated with it, including {api_id}:v1")
+    assert apigw.get_usage_plan(usagePlanId=plan_id)["apiStages"]  # nothing changed
+    apigw.update_usage_plan(usagePlanId=plan_id, patchOperations=[
+        {"op": "remove", "path": "/apiStages", "value": f"{api_id}:v1"}])
+    apigw.delete_usage_plan(usagePlanId=plan_id)
+    apigw.delete_api_key(apiKey=key_id)
+    apigw.delete_rest_api(restApiId=api_id)
+
+
+def test_the_helpers_delete_a_usage_plan_stages_first(aws, name):
+    """delete_api_key and the clean-up detach the plan's stages before deleting it, so they work
+    on AWS (they used to delete the plan directly, which AWS refuses)."""
+    apigw = aws("apigateway")
+    api_id, key_id, plan_id = _api_with_key_and_plan(apigw, name)
+    wb.delete_api_key(key_id, plan_id, apigw=apigw)
+    ids = [p["id"] for p in apigw.get_usage_plans()["items"]]
+    assert plan_id not in ids
+    assert key_id not in [k["id"] for k in apigw.get_api_keys()["items"]]
+    assert wb.delete_usage_plan(plan_id, apigw=apigw) is False  # already gone
+    apigw.delete_rest_api(restApiId=api_id)
+
+
+def test_clean_up_removes_a_usage_plan_that_still_has_its_stage(local_aws):
+    target = wb.connect("local", endpoint_url=local_aws.endpoint_url, start=False)
+    prefix = wb.unique_prefix()
+    apigw = target.client("apigateway")
+    api = wb.create_rest_api(f"{prefix}-api", apigw=apigw, prefix=prefix)
+    method = apigw.put_method(restApiId=api["api_id"], resourceId=api["root_id"], httpMethod="GET",
+                              authorizationType="NONE")
+    assert method["httpMethod"] == "GET"
+    apigw.put_integration(restApiId=api["api_id"], resourceId=api["root_id"], httpMethod="GET",
+                          type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'})
+    wb.deploy_stage(api["api_id"], "v1", apigw=apigw, target=target)
+    key = wb.create_api_key(f"{prefix}-key", apigw=apigw, api_id=api["api_id"], stage="v1", prefix=prefix)
+    counts = wb.clean_up(target, prefix)
+    assert counts["usage_plans"] == 1 and counts["api_keys"] == 1 and counts["rest_apis"] == 1
+    assert key["usage_plan_id"] not in [p["id"] for p in apigw.get_usage_plans()["items"]]
+
+
+def test_clean_up_without_a_prefix_reads_tags_only_of_the_workbooks_names(local_aws, aws, name):
+    """The README's least-privilege policy allows iam:ListRoleTags and lambda:ListTags only on
+    `s3wb-*` (IAM User Guide, "Controlling access to IAM resources by tag" / ARN-scoped
+    resources): on AWS, reading the tags of any other role (a service-linked role, say) is
+    AccessDenied. So a clean-up with no prefix must not ask for them."""
+    iam = aws("iam")
+    other = f"Other{name}"
+    iam.create_role(RoleName=other, AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": []}))
+    target = wb.connect("local", endpoint_url=local_aws.endpoint_url, start=False)
+    asked = []
+    client = target.client("iam")
+
+    def record(params, **_):
+        asked.append(params["RoleName"])
+    client.meta.events.register("provide-client-params.iam.ListRoleTags", record)
+    try:
+        wb.find_resources(target)
+    finally:
+        client.meta.events.unregister("provide-client-params.iam.ListRoleTags", record)
+        iam.delete_role(RoleName=other)
+    assert other not in asked
+    assert all(role.startswith("s3wb-") for role in asked)
+
+
+def test_the_simulated_principal_keeps_the_role_path(aws):
+    """An IAM Identity Center (SSO) session's ARN has no role path, but its role has one
+    (/aws-reserved/sso.amazonaws.com/...), and SimulatePrincipalPolicy needs the role's real ARN
+    (https://docs.aws.amazon.com/singlesignon/latest/userguide/referencingpermissionsets.html).
+    The role is looked up with the real IAM API of the local AWS."""
+    iam = aws("iam")
+    name = f"AWSReservedSSO_Learner_{uuid.uuid4().hex[:16]}"
+    created = iam.create_role(RoleName=name, Path="/aws-reserved/sso.amazonaws.com/eu-west-1/",
+                              AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    try:
+        session = f"arn:aws:sts::123456789012:assumed-role/{name}/alice@example.com"
+        arn = principal_arn(session, iam=iam)
+        assert arn == created["Role"]["Arn"]
+        assert arn == f"arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/{name}"
+        user = "arn:aws:iam::123456789012:user/learner"
+        assert principal_arn(user, iam=iam) == user
+    finally:
+        iam.delete_role(RoleName=name)
+
+
+def _no_retries(aws, service):
+    client = aws(service)
+    return boto3.client(service, endpoint_url=client.meta.endpoint_url, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test",
+                        config=Config(retries={"total_max_attempts": 1}))
+
+
+def _deployable_api(apigw, name):
+    api = apigw.create_rest_api(name=name)
+    apigw.put_method(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET",
+                     authorizationType="NONE")
+    apigw.put_integration(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET",
+                          type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'})
+    return api["id"]
+
+
+def test_create_deployment_is_limited_to_one_every_five_seconds(aws, name, monkeypatch):
+    """"CreateDeployment: 1 request every 5 seconds per account", not adjustable
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html); over it, API
+    Gateway answers 429 TooManyRequestsException with Retry-After
+    (https://docs.aws.amazon.com/apigateway/latest/api/CommonErrors.html). At time scale 1 the
+    local AWS keeps AWS's own 5 s window."""
+    monkeypatch.setenv("LOCALAWS_TIME_SCALE", "1")
+    apigw = _no_retries(aws, "apigateway")
+    api_id = _deployable_api(aws("apigateway"), name)
+    wb.within_quota(apigw.create_deployment, restApiId=api_id, stageName="v1")
+    with pytest.raises(ClientError) as throttled:
+        apigw.create_deployment(restApiId=api_id, stageName="v1")
+    response = throttled.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert response["Error"]["Code"] == "TooManyRequestsException"
+    assert response["Error"]["Message"] == "Too Many Requests"
+    assert 1 <= int(response["ResponseMetadata"]["HTTPHeaders"]["retry-after"]) <= 5
+    assert len(apigw.get_deployments(restApiId=api_id)["items"]) == 1  # the refused one made nothing
+    monkeypatch.setenv("LOCALAWS_TIME_SCALE", "0")  # instant again: no quota
+    apigw.create_deployment(restApiId=api_id, stageName="v1")
+    apigw.create_deployment(restApiId=api_id, stageName="v1")
+    aws("apigateway").delete_rest_api(restApiId=api_id)
+
+
+def test_the_helpers_wait_out_the_quota(local_aws, monkeypatch):
+    """Two deployments in a row, as notebook 01 makes them, succeed on AWS only if the second
+    waits for the quota: deploy_stage waits as long as Retry-After says."""
+    monkeypatch.setenv("LOCALAWS_TIME_SCALE", "0.3")  # a 1.5 s window
+    target = wb.connect("local", endpoint_url=local_aws.endpoint_url, start=False)
+    apigw = target.client("apigateway")
+    prefix = wb.unique_prefix()
+    api = wb.create_rest_api(f"{prefix}-api", apigw=apigw, prefix=prefix)
+    apigw.put_method(restApiId=api["api_id"], resourceId=api["root_id"], httpMethod="GET",
+                     authorizationType="NONE")
+    apigw.put_integration(restApiId=api["api_id"], resourceId=api["root_id"], httpMethod="GET",
+                          type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'})
+    first = wb.deploy_stage(api["api_id"], "v1", apigw=apigw, target=target)
+    second = wb.deploy_stage(api["api_id"], "v1", apigw=apigw, target=target)
+    assert first["deployment_id"] != second["deployment_id"]
+    wb.clean_up(target, prefix)
