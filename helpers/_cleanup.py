@@ -14,7 +14,7 @@ from ._apigw import delete_rest_api, delete_usage_plan, within_quota
 from ._cloudfront import delete_origin_access_identity, disable_and_delete_distribution
 from ._errors import WorkbookError
 from ._iam import delete_role
-from ._lambda import delete_function
+from ._lambda import delete_function, edge_log_groups
 from ._names import DEFAULT_NAME_START, PREFIX_TAG_KEY, TAG_KEY, TAG_VALUE
 from ._s3 import empty_and_delete_bucket
 
@@ -86,15 +86,18 @@ def find_resources(target: Any, prefix: str | None = None) -> dict[str, list[str
                     continue
                 if _ours(region_lam.list_tags(Resource=fn["FunctionArn"]).get("Tags"), prefix):
                     found["functions"].append(fn["FunctionArn"])
-    # Lambda creates its log groups itself, untagged: they are found by the functions' names
-    # (Lambda@Edge adds a us-east-1. prefix).
+    # Lambda creates its log groups itself, untagged: they are found by the functions' names.
+    # A Lambda@Edge function logs as us-east-1.NAME in the Region of each edge location that ran
+    # it, so those groups are looked for in every Region.
     for arn in found["functions"]:
         name, region = arn.split(":")[6], arn.split(":")[3]
         region_logs = target.client("logs", region=region)
-        for group in (f"/aws/lambda/{name}", f"/aws/lambda/us-east-1.{name}"):
-            if any(g["logGroupName"] == group for g in
-                   region_logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])):
-                found["log_groups"].append(f"{region}:{group}")
+        group = f"/aws/lambda/{name}"
+        if any(g["logGroupName"] == group for g in
+               region_logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])):
+            found["log_groups"].append(f"{region}:{group}")
+    edge_candidates = [arn.split(":")[6] for arn in found["functions"] if arn.split(":")[3] == "us-east-1"]
+    found["log_groups"] += [f"{r}:{g}" for r, g in edge_log_groups(edge_candidates, target=target)]
     # The local AWS always writes API Gateway execution logs (AWS only when enabled on the stage).
     for api_id in found["rest_apis"]:
         prefix_name = f"API-Gateway-Execution-Logs_{api_id}/"

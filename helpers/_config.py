@@ -6,7 +6,9 @@
 """
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,11 +41,14 @@ class Target:
         return self.name == "local"
 
     def client(self, service: str, *, region: str | None = None) -> Any:
-        """A boto3 client for ``service``, made once per service and region and then reused."""
-        key = (service, region or self.region)
-        if key not in self._clients:
-            self._clients[key] = self._new_client(service, region or self.region)
-        return self._clients[key]
+        """A boto3 client for ``service``, made once per service and region and then reused
+        (for the local AWS, by every target of the same endpoint in this process)."""
+        region = region or self.region
+        cache, key = ((_LOCAL_CLIENTS, (self.endpoint_url, service, region)) if self.is_local
+                      else (self._clients, (service, region)))
+        if key not in cache:
+            cache[key] = self._new_client(service, region)
+        return cache[key]
 
     def _new_client(self, service: str, region: str) -> Any:
         config = Config(
@@ -58,17 +63,32 @@ class Target:
         kwargs: dict[str, Any] = {"region_name": region, "config": config}
         if self.is_local:
             kwargs.update(endpoint_url=self.endpoint_url, **LOCAL_CREDENTIALS)
-        session = self._session or boto3.session.Session()
-        client = session.client(service, **kwargs)
+        with _SESSION_LOCK:  # a boto3 Session is not thread-safe; its clients are
+            client = (self._session or _local_session()).client(service, **kwargs)
         if self.is_local:
             client.meta.events.register("after-call-error", _explain_unreachable(self.endpoint_url))
         return client
+
+    def available_regions(self, service: str) -> list[str]:
+        """The Regions of the partition where ``service`` exists (botocore's own list: no call)."""
+        return (self._session or _local_session()).get_available_regions(service)
 
     def invoke_url(self, api_id: str, stage: str) -> str:
         """The base URL of a deployed REST API stage."""
         if self.is_local:
             return f"{self.endpoint_url}/_aws/execute-api/{api_id}/{stage}"
         return f"https://{api_id}.execute-api.{self.region}.amazonaws.com/{stage}"
+
+
+_SESSION_LOCK = threading.Lock()
+_LOCAL_CLIENTS: dict[tuple[str | None, str, str], Any] = {}
+
+
+@functools.lru_cache(maxsize=1)
+def _local_session() -> Any:
+    """One boto3 session for every local-AWS client: it loads each service's model once (a new
+    session per client would load it again, about half a second a client)."""
+    return boto3.session.Session()
 
 
 def local_gone_message(endpoint_url: str | None) -> str:

@@ -126,6 +126,35 @@ def recent_log_lines(function_name: str, *, logs: Any, limit: int = 20) -> list[
     return lines[-limit:]
 
 
+def edge_log_regions(target: Any) -> list[str]:
+    """Regions where a Lambda@Edge function may have written logs: CloudFront runs it at the
+    edge location nearest each viewer, and it logs to ``/aws/lambda/us-east-1.NAME`` in that
+    location's Region (CloudFront Developer Guide, "Edge function logs"). Every Region of the
+    partition, us-east-1 first; Regions not enabled for the account are skipped when read."""
+    regions = target.available_regions("logs")
+    return ["us-east-1"] + [r for r in regions if r != "us-east-1"]
+
+
+def edge_log_groups(function_names: Any, *, target: Any) -> list[tuple[str, str]]:
+    """``(region, group)`` for every Region holding the log group of one of these Lambda@Edge
+    functions (one listing per Region, whatever the number of functions)."""
+    wanted = {f"/aws/lambda/us-east-1.{name}" for name in
+              ([function_names] if isinstance(function_names, str) else function_names)}
+    found = []
+    for region in edge_log_regions(target) if wanted else []:
+        logs = target.client("logs", region=region)
+        try:
+            pages = logs.get_paginator("describe_log_groups").paginate(
+                logGroupNamePrefix="/aws/lambda/us-east-1.")
+            found += [(region, g["logGroupName"]) for page in pages for g in page["logGroups"]
+                      if g["logGroupName"] in wanted]
+        except Exception as err:  # a Region not enabled for this account answers with an error
+            code = getattr(err, "response", {}).get("Error", {}).get("Code", "")
+            if code not in ("UnrecognizedClientException", "InvalidClientTokenId", "AccessDeniedException"):
+                raise
+    return found
+
+
 def tail_function_logs(function_name: str, *, target: Any, edge: bool = False, limit: int = 20,
                        contains: str | None = None, wait: float = 0.0) -> list[str]:
     """The function's last log lines, like ``aws logs tail /aws/lambda/NAME``.
@@ -133,17 +162,21 @@ def tail_function_logs(function_name: str, *, target: Any, edge: bool = False, l
         for line in tail_function_logs(fn["function_name"], target=aws, contains="refused"):
             print(line)
 
-    ``edge=True`` reads a Lambda@Edge function's group, ``/aws/lambda/us-east-1.NAME``, in
-    us-east-1 (on AWS each edge region has its own copy: look in the region nearest the
-    viewers). ``contains`` keeps only matching lines; ``wait`` polls that many seconds for the
-    first line (CloudWatch Logs shows lines a few seconds after they are written).
+    ``edge=True`` reads a Lambda@Edge function's group, ``/aws/lambda/us-east-1.NAME``, in every
+    Region that has one: CloudFront runs the function near the viewer and its logs land in that
+    Region, not necessarily in us-east-1 where the function lives. ``contains`` keeps only
+    matching lines; ``wait`` polls that many seconds for the first line (CloudWatch Logs shows
+    lines some seconds after they are written, edge logs later still).
     """
-    region = "us-east-1" if edge else target.region
-    logs = target.client("logs", region=region)
-    name = f"us-east-1.{function_name}" if edge else function_name
     deadline = time.monotonic() + wait
     while True:
-        lines = recent_log_lines(name, logs=logs, limit=10_000)
+        if edge:
+            lines = []
+            for region, group in edge_log_groups(function_name, target=target):
+                lines += recent_log_lines(group[len("/aws/lambda/"):], limit=10_000,
+                                          logs=target.client("logs", region=region))
+        else:
+            lines = recent_log_lines(function_name, logs=target.client("logs"), limit=10_000)
         if contains is not None:
             lines = [line for line in lines if contains in line]
         if lines or time.monotonic() >= deadline:

@@ -21,7 +21,10 @@ def aws(endpoint):
         return boto3.client(
             service, endpoint_url=endpoint, region_name=region,
             aws_access_key_id="test", aws_secret_access_key="test",
-            config=Config(request_checksum_calculation="when_required",
+            # Patient retries, as code against AWS needs them: API Gateway answers control-plane
+            # calls over its per-account quotas (one DeleteRestApi every 30 s, ...) with 429.
+            config=Config(retries={"mode": "standard", "max_attempts": 10},
+                          request_checksum_calculation="when_required",
                           response_checksum_validation="when_required",
                           s3={"addressing_style": "path"}),
         )

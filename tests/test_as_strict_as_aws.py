@@ -2,6 +2,7 @@
 and as slow as AWS"). Each test names the AWS documentation or recorded answer it follows; each
 would fail against the lenient behaviour it replaces."""
 import json
+import time
 import uuid
 
 import boto3
@@ -179,3 +180,28 @@ def test_the_helpers_wait_out_the_quota(local_aws, monkeypatch):
     second = wb.deploy_stage(api["api_id"], "v1", apigw=apigw, target=target)
     assert first["deployment_id"] != second["deployment_id"]
     wb.clean_up(target, prefix)
+
+
+def test_edge_logs_are_read_and_deleted_in_the_region_that_wrote_them(local_aws):
+    """Lambda@Edge writes its logs to /aws/lambda/us-east-1.NAME in the Region of the edge
+    location that ran it, not in us-east-1 where the function lives
+    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-logs.html).
+    Reading only us-east-1 misses them, and a clean-up that looks only there leaves them."""
+    target = wb.connect("local", endpoint_url=local_aws.endpoint_url, start=False)
+    prefix = wb.unique_prefix()
+    role = wb.create_service_role(f"{prefix}-edge", service=("lambda.amazonaws.com", "edgelambda.amazonaws.com"),
+                                  policy=None, iam=target.client("iam"), prefix=prefix)
+    fn = wb.create_function(f"{prefix}-edge", module="edge_auth", role_arn=role["role_arn"],
+                            lam=target.client("lambda", region="us-east-1"), prefix=prefix,
+                            substitutions={"__SHARED_SECRET__": "x" * 24})
+    logs = target.client("logs", region="eu-west-2")
+    group = f"/aws/lambda/us-east-1.{fn['function_name']}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="2026/11/30/[1]abc")
+    logs.put_log_events(logGroupName=group, logStreamName="2026/11/30/[1]abc",
+                        logEvents=[{"timestamp": int(time.time() * 1000), "message": "refused: no secret"}])
+    assert wb.tail_function_logs(fn["function_name"], target=target, edge=True, contains="refused") == [
+        "refused: no secret"]
+    assert f"eu-west-2:{group}" in wb.find_resources(target, prefix)["log_groups"]
+    wb.clean_up(target, prefix)
+    assert not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
