@@ -24,11 +24,10 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-__version__ = "0.1.0"
+from .about import SERVICE_NAME, __version__
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
-SERVICE_NAME = "s3-upload-workbook-local-aws"
 
 __all__ = ["start", "ensure_running", "probe", "LocalAWSError", "DEFAULT_HOST", "DEFAULT_PORT"]
 
