@@ -11,6 +11,9 @@ From Python::
 
 ``ensure_running(endpoint_url)`` reuses a local AWS already listening there, or starts one in a
 background process that outlives the caller (the workbook's notebooks use it).
+
+Importing this package loads neither moto nor werkzeug: ``start`` imports server.py (the top
+of the local AWS's layers, described there) only when it is called.
 """
 from __future__ import annotations
 
