@@ -22,13 +22,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+# `lint-imports`, run by this interpreter (the one with the `test` extra installed).
+LINT_IMPORTS = [sys.executable, "-c",
+                "import sys; from importlinter.cli import lint_imports_command; "
+                "sys.exit(lint_imports_command())"]
 
 
 def lint_imports(project: Path) -> subprocess.CompletedProcess:
-    """Run import-linter on ``project`` (its pyproject.toml, its helpers/ and localaws/)."""
+    """Run import-linter on ``project`` (its pyproject.toml, its helpers/ and localaws/); the
+    copy on PYTHONPATH is the one analysed, not the installed package."""
     env = {**os.environ, "PYTHONPATH": str(project)}
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo"], cwd=project, env=env,
+    return subprocess.run([*LINT_IMPORTS, "--no-cache", "--no-logo"], cwd=project, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
