@@ -187,8 +187,13 @@ def test_the_event_has_cloudfront_s_shape_and_the_body_with_include_body_EVENT(a
     assert request["method"] == "PUT" and request["uri"] == "/dir/f.txt" and request["querystring"] == "x=1"
     assert request["headers"]["x-custom"] == [{"key": "X-Custom", "value": "v"}]
     assert base64.b64decode(request["body"]["data"]) == b"hello" and request["body"]["inputTruncated"] is False
-    logs = aws("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/us-east-1.{s.function}")["logGroups"]
-    assert [g["logGroupName"] for g in logs] == [f"/aws/lambda/us-east-1.{s.function}"]
+    # Lambda@Edge logs in the Region of the edge location that ran it, under us-east-1.NAME
+    # (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-logs.html);
+    # the local CloudFront's edge location is in eu-west-2 (README), so us-east-1 has nothing.
+    group = f"/aws/lambda/us-east-1.{s.function}"
+    edge = aws("logs", region="eu-west-2").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    assert [g["logGroupName"] for g in edge] == [group]
+    assert not aws("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
 
 
 def test_a_returned_request_is_forwarded_with_its_changes_EVENT(site):

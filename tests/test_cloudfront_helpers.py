@@ -38,7 +38,7 @@ def test_shared_secret_function_guards_a_put_only_origin(target, sample, access)
         assert wb.object_sha256(site.bucket, "r.pdf", s3=s3) == wb.sha256_file(sample)
         import requests
         assert requests.get(f"{site.url}/r.pdf", headers={"Authorization": "correct horse battery"}).status_code == 403
-        logs = "\n".join(wb.recent_log_lines(f"us-east-1.{site.function_name}", logs=target.client("logs", region="us-east-1")))
+        logs = "\n".join(wb.tail_function_logs(site.function_name, target=target, edge=True, limit=1000))
         assert "refused PUT /r.pdf" in logs and "correct horse battery" not in logs  # never logs the secret
     finally:
         wb.clean_up(target, prefix)

@@ -51,10 +51,11 @@ class LambdaService:
         return moto_bridge.lambda_function(account, region, name_or_arn, qualifier)
 
     def run(self, function: moto_bridge.LambdaFunction, event: str, *,
-            log_group: str = "") -> Invocation:
-        """One synchronous invocation; unsupported runtimes fail the way a broken runtime does."""
+            log_group: str = "", log_region: str = "") -> Invocation:
+        """One synchronous invocation; unsupported runtimes fail the way a broken runtime does.
+        ``log_group``/``log_region``: where its logs go, if not the function's own group and Region."""
         spec = FunctionSpec.of(function)
-        spec.log_group = log_group
+        spec.log_group, spec.log_region = log_group, log_region
         request_id = str(uuid.uuid4())
         if not spec.runtime.startswith("python3"):
             error = {"errorMessage": f"The local AWS runs Python functions only, not {spec.runtime or 'images'}",

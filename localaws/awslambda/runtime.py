@@ -76,12 +76,18 @@ class FunctionSpec:
     code: bytes = field(repr=False)
     code_sha: str = ""
     layers: list[bytes] = field(default_factory=list, repr=False)
-    # Lambda@Edge functions log to /aws/lambda/us-east-1.{name} (a prefix Lambda@Edge adds).
+    # Lambda@Edge functions log to /aws/lambda/us-east-1.{name} (a prefix Lambda@Edge adds), in
+    # the Region of the edge location that ran them rather than the function's own.
     log_group: str = ""
+    log_region: str = ""
 
     @property
     def log_group_name(self) -> str:
         return self.log_group or f"/aws/lambda/{self.name}"
+
+    @property
+    def log_region_name(self) -> str:
+        return self.log_region or self.region
 
     @classmethod
     def of(cls, function: moto_bridge.LambdaFunction) -> "FunctionSpec":
@@ -298,7 +304,7 @@ class LambdaRuntime:
         if not self._may_log(spec, environment.log_stream):
             return  # as on AWS: without logs permissions on its role, a function's logs are lost
         try:
-            moto_bridge.put_log_lines(spec.account, spec.region, spec.log_group_name,
+            moto_bridge.put_log_lines(spec.account, spec.log_region_name, spec.log_group_name,
                                       environment.log_stream, lines)
         except Exception:  # logs never change an invocation's outcome
             pass
@@ -310,7 +316,7 @@ class LambdaRuntime:
         role = moto_bridge.role_by_arn(spec.account, spec.role)
         if role is None:
             return False
-        arn = (f"arn:aws:logs:{spec.region}:{spec.account}:log-group:{spec.log_group_name}"
+        arn = (f"arn:aws:logs:{spec.log_region_name}:{spec.account}:log-group:{spec.log_group_name}"
                f":log-stream:{stream}")
         return iam_eval.evaluate("logs:PutLogEvents", arn,
                                  identity_policies=role.identity_policies).allowed

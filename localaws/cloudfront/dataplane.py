@@ -10,7 +10,8 @@ Supported:
   body is passed when IncludeBody is set (base64, truncated at 40 KB); invalid output gives 502
   LambdaValidationError, an exception or a timeout 503 LambdaExecutionError
   (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-5xx-errors.html);
-  logs go to ``/aws/lambda/us-east-1.{function}``;
+  logs go to ``/aws/lambda/us-east-1.{function}`` in ``EDGE_REGION``, the Region of the local
+  CloudFront's one edge location (on AWS, the Region nearest the viewer: rarely us-east-1);
 - S3 origins reached as the origin access identity (principal
   ``arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity {id}`` or its canonical user),
   as origin access control (service ``cloudfront.amazonaws.com`` with ``AWS:SourceArn`` = the
@@ -43,6 +44,10 @@ from ..s3 import Caller
 from .oai import principal_arn
 
 PREFIX = "/_aws/cloudfront/"
+# Where the local CloudFront's edge location is: Lambda@Edge logs land in this Region's CloudWatch
+# Logs (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-logs.html),
+# so that code reading only us-east-1 misses them here as it would on AWS.
+EDGE_REGION = "eu-west-2"
 VIEWER_BODY_LIMIT = 40 * 1024
 GENERATED_RESPONSE_LIMIT = 40 * 1024
 
@@ -177,7 +182,8 @@ class CloudFrontDataPlane:
                        "eventType": "viewer-request", "requestId": request_id},
             "request": event_request}}]}
         result = self.awslambda.run(function, json.dumps(event),
-                                    log_group=f"/aws/lambda/us-east-1.{function.name}")
+                                    log_group=f"/aws/lambda/us-east-1.{function.name}",
+                                    log_region=EDGE_REGION)
         if result.failed:
             # Exceptions and timeouts alike: 503 with LambdaExecutionError (as observed on AWS).
             raise EdgeError(503, "LambdaExecutionError", "The Lambda function associated with the "
