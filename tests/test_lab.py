@@ -84,11 +84,17 @@ def lab(local_aws, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def plain_lab(tmp_path_factory):
-    proc, base = start_plain_lab(tmp_path_factory.mktemp("plain-lab"))
-    yield base
+def plain_lab_and_root(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("plain-lab")
+    proc, base = start_plain_lab(folder)
+    yield base, folder / "root"
     proc.terminate()
     proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def plain_lab(plain_lab_and_root):
+    return plain_lab_and_root[0]
 
 
 def test_stopping_the_launcher_with_sigterm_stops_jupyterlab_too(local_aws, tmp_path):
@@ -250,3 +256,43 @@ def test_pip_install_puts_the_same_files_in_the_same_places():
     mirrored = {os.path.relpath(os.path.join(d, n), config) for d, _, names in os.walk(config) for n in names}
     assert set(listed) == mirrored
     assert all(path == "jupyter-config/" + target for target, path in listed.items())
+
+
+
+# --- Lab keeps each notebook and its text twin in step --------------------------------------------
+
+def test_lab_reads_a_pair_from_either_file_and_saves_both(plain_lab_and_root):
+    """Lab's jupytext with notebooks/jupytext.toml: opening the .ipynb gives the twin's cells
+    (whichever is newer) with the stored outputs; saving from Lab writes both files."""
+    import shutil
+
+    import jupytext
+    import nbformat
+
+    base, root = plain_lab_and_root
+    folder = root / "notebooks"
+    folder.mkdir()
+    shutil.copy(os.path.join(ROOT, "notebooks", "jupytext.toml"), folder)
+    for ext in (".ipynb", ".py"):
+        shutil.copy2(os.path.join(ROOT, "notebooks", "06_clean_up" + ext), folder)
+    twin = folder / "06_clean_up.py"
+    twin.write_text(twin.read_text().replace("## Parameters", "## Parameters, edited in the twin", 1))
+    later = time.time() + 5
+    os.utime(twin, (later, later))
+
+    url = f"{base}/api/contents/notebooks/06_clean_up.ipynb"
+    got = requests.get(url, params={"token": TOKEN, "content": 1})
+    assert got.status_code == 200, got.text
+    model = got.json()["content"]
+    assert any("## Parameters, edited in the twin" in "".join(c["source"]) for c in model["cells"])
+    assert any(c.get("outputs") for c in model["cells"] if c["cell_type"] == "code")
+
+    model["cells"].insert(1, {"cell_type": "markdown", "id": "added-in-lab", "metadata": {},
+                              "source": "Added in Lab."})
+    saved = requests.put(url, params={"token": TOKEN}, json={"type": "notebook", "format": "json",
+                                                             "content": model})
+    assert saved.status_code == 200, saved.text
+    assert "# Added in Lab." in twin.read_text()
+    ipynb = nbformat.read(str(folder / "06_clean_up.ipynb"), as_version=4)
+    assert ipynb.cells[1].source == "Added in Lab."
+    assert [c.source for c in jupytext.read(str(twin)).cells] == [c.source for c in ipynb.cells]
