@@ -3,8 +3,9 @@
     python tools/refresh_outputs.py notebooks/01_api_gateway_s3_proxy.ipynb
 
 nbval then checks later runs against these outputs (tests/sanitize.cfg masks ids, ports, times).
-Each notebook's text twin is synced first (an edit made there is what runs) and again after
-(same cells, a newer timestamp, so JupyterLab's jupytext sees the pair in step).
+Each notebook's text twin is synced first (an edit made there is what runs) and again after (the
+cells are the same, so the twin is unchanged; JupyterLab's jupytext opens a pair whose .ipynb is
+the newer file as long as both hold the same cells).
 """
 from __future__ import annotations
 
