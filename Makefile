@@ -9,7 +9,9 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: setup chromium lab test aws outputs bench clean
 
+# The Jupyter settings (jupyter-config/) go into .venv each time: an editable install skips them.
 setup: $(STAMP)
+	@$(BIN)/python tools/install_jupyter_config.py
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -95,8 +95,9 @@ def local_gone_message(endpoint_url: str | None) -> str:
     """What to tell a learner whose local AWS stopped answering (stopped, crashed or restarted)."""
     return (
         f"the local AWS at {endpoint_url} is not answering: it was stopped, or it crashed or restarted "
-        "(for example when JupyterLab or `make lab` was restarted). The local AWS keeps everything in "
-        "memory, so the buckets, APIs and functions this notebook created are gone with it. Start it "
+        "(for example when JupyterLab or `make lab` was restarted, or the kernel that started it). "
+        "The local AWS keeps everything in memory, so the buckets, APIs and functions this notebook "
+        "created are gone with it. Start it "
         "again with `make lab` (or `python -m localaws`), then re-run this notebook from the top "
         "(Kernel > Restart Kernel and Run All Cells): the cells create everything again."
     )
@@ -129,8 +130,10 @@ def local_endpoint(endpoint_url: str | None = None) -> str:
     return endpoint
 
 
-def ensure_local_aws(endpoint: str, *, log_path: str | None = None) -> dict:
-    """Reuse the local AWS at ``endpoint`` or start it (the ``localaws`` package, beside this one).
+def ensure_local_aws(endpoint: str, *, log_path: str | None = None,
+                     exit_with: int | None = None) -> dict:
+    """Reuse the local AWS at ``endpoint`` or start it (the ``localaws`` package, beside this one);
+    one started here stops when process ``exit_with`` exits (None: it keeps running).
 
     The one place where the helpers reach the emulator: everything else talks to it over HTTP,
     exactly as to AWS. Returns ``{"endpoint_url", "started": bool, "pid"}``.
@@ -138,7 +141,7 @@ def ensure_local_aws(endpoint: str, *, log_path: str | None = None) -> dict:
     import localaws
 
     try:
-        return localaws.ensure_running(endpoint, log_path=log_path)
+        return localaws.ensure_running(endpoint, log_path=log_path, exit_with=exit_with)
     except localaws.LocalAWSError as err:
         raise LocalAWSError(str(err)) from err
 
@@ -153,13 +156,17 @@ def local_aws_answers(endpoint: str) -> bool:
 def connect(target: str = "local", *, region: str | None = None,
             endpoint_url: str | None = None, start: bool = True) -> Target:
     """Choose where calls go. ``local`` starts the local AWS if none answers (``start=False`` to
-    only check); ``aws`` uses boto3's normal credential chain and makes no local calls."""
+    only check); ``aws`` uses boto3's normal credential chain and makes no local calls.
+
+    A local AWS started here lives as long as this process (the kernel, or a script): a headless
+    run (papermill) leaves nothing running, and restarting the kernel starts a fresh, empty one.
+    One that `make lab` or `binder/start` started keeps running for every kernel."""
     if target not in TARGETS:
         raise ConfigurationError(f"target {target!r} is not one of {', '.join(TARGETS)}")
     if target == "local":
         endpoint = local_endpoint(endpoint_url)
         if start:
-            ensure_local_aws(endpoint)
+            ensure_local_aws(endpoint, exit_with=os.getpid())
         elif not local_aws_answers(endpoint):
             raise ConfigurationError(
                 f"no local AWS answers at {endpoint}: run `python -m localaws` or "

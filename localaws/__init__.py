@@ -10,7 +10,9 @@ From Python::
     server.stop()
 
 ``ensure_running(endpoint_url)`` reuses a local AWS already listening there, or starts one in a
-background process that outlives the caller (the workbook's notebooks use it).
+background process; with ``exit_with=pid`` that process stops when process ``pid`` exits
+(``helpers.connect`` passes the kernel's pid, so a headless run leaves nothing behind), without
+it it outlives the caller until stopped.
 
 Importing this package loads neither moto nor werkzeug: ``start`` imports server.py (the top
 of the local AWS's layers, described there) only when it is called.
@@ -85,8 +87,12 @@ def server_environment() -> dict[str, str]:
     return {"MALLOC_ARENA_MAX": "2", **os.environ}
 
 
-def ensure_running(endpoint_url: str, *, wait: float = 30.0, log_path: str | None = None) -> dict:
+def ensure_running(endpoint_url: str, *, wait: float = 30.0, log_path: str | None = None,
+                   exit_with: int | None = None) -> dict:
     """Reuse the local AWS at ``endpoint_url`` or start one there in a background process.
+
+    ``exit_with``: the pid of a process whose exit stops the one started here
+    (``python -m localaws --exit-with``); a local AWS found running is left as it is.
 
     Returns ``{"endpoint_url", "started": bool, "pid"}``.
     """
@@ -97,7 +103,8 @@ def ensure_running(endpoint_url: str, *, wait: float = 30.0, log_path: str | Non
         return {"endpoint_url": endpoint_url, "started": False, "pid": None}
     with open(log_path or os.devnull, "ab") as log_file:  # the child keeps its own copy
         process = subprocess.Popen(
-            [sys.executable, "-m", "localaws", "--host", host, "--port", str(port)],
+            [sys.executable, "-m", "localaws", "--host", host, "--port", str(port)]
+            + (["--exit-with", str(exit_with)] if exit_with else []),
             stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, env=server_environment(),
             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),

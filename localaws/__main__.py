@@ -1,11 +1,21 @@
-"""python -m localaws [--host 127.0.0.1] [--port 4566] [--verbose]"""
+"""python -m localaws [--host 127.0.0.1] [--port 4566] [--verbose] [--time-scale X] [--exit-with PID]
+
+``--exit-with PID`` ties the local AWS to another process: it stops (as on Ctrl-C) as soon as
+that process has exited. ``helpers.connect`` passes the calling kernel's (or script's) pid when it
+has to start a local AWS itself, so that a headless run (papermill, nbclient, a script) leaves
+nothing running behind it; ``make lab`` passes its launcher's pid; ``binder/start`` passes none
+(the container's life is the limit).
+"""
 from __future__ import annotations
 
 import argparse
-import os
 import logging
+import os
+import select
 import signal
 import sys
+import threading
+import time
 
 from . import DEFAULT_HOST, DEFAULT_PORT, LocalAWSError, check_loopback, probe
 
@@ -19,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-scale", type=float, default=None, metavar="X",
                         help="AWS's waits and quotas times X (default $LOCALAWS_TIME_SCALE or 0.1; "
                              "0 = instant, 1 = AWS's own timing)")
+    parser.add_argument("--exit-with", type=int, metavar="PID",
+                        help="stop when the process PID has exited (e.g. the kernel that started it)")
     args = parser.parse_args(argv)
     if args.time_scale is not None:
         if args.time_scale < 0:
@@ -56,12 +68,53 @@ def main(argv: list[str] | None = None) -> int:
     print(f"The local AWS is running at {server.endpoint_url}  (credentials test/test; "
           "Ctrl-C stops it)", flush=True)
     try:
+        if args.exit_with:
+            watch_process(args.exit_with, lambda: os.kill(os.getpid(), signal.SIGTERM))
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
     return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    try:  # an exited child not yet reaped by its parent is gone for our purpose
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def watch_process(pid: int, then, poll: float = 1.0) -> threading.Thread:
+    """Call ``then()`` once process ``pid`` has exited (a daemon thread watches it).
+
+    On Linux a pidfd says so at once and cannot be fooled by a reused pid; elsewhere the pid is
+    polled every ``poll`` seconds."""
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            try:
+                select.select([fd], [], [])
+            finally:
+                os.close(fd)
+        else:
+            while _alive(pid):
+                time.sleep(poll)
+        then()
+
+    thread = threading.Thread(target=watch, name=f"exit-with-{pid}", daemon=True)
+    thread.start()
+    return thread
 
 
 if __name__ == "__main__":

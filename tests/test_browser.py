@@ -1,4 +1,5 @@
-"""A real browser: JupyterLab (``python -m helpers.lab``) driven by Playwright in Debian's chromium.
+"""A real browser: JupyterLab (a plain ``jupyter lab`` in this environment, whose settings come from
+the files the workbook installs) driven by Playwright in Debian's chromium.
 
 For each pattern notebook: open a copy (fresh name prefix, this test's local AWS, no stored
 outputs), run the cells up to the picker with Lab's "Run All Above Selected Cell", choose a
@@ -72,37 +73,48 @@ def chromium():
     return CHROMIUM
 
 
+def plain_jupyter_lab(root, home, runtime, log_path, env=None):
+    """``jupyter lab`` as anyone starts it in this environment: only the flags a host passes
+    (no browser, a port, a token, as root --allow-root), no workbook setting on the command line,
+    so the websocket limit and the news pop-up come from the installed settings files.
+    Returns (process, base URL, open log file)."""
+    port = free_port()
+    env = {**os.environ, "HOME": str(home), "JUPYTER_RUNTIME_DIR": str(runtime), **(env or {})}
+    command = [os.path.join(os.path.dirname(sys.executable), "jupyter"), "lab", "--no-browser",
+               f"--port={port}", f"--ServerApp.token={TOKEN}"]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = open(log_path, "w")
+    proc = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if requests.get(f"{base}/api/status", params={"token": TOKEN}, timeout=2).ok:
+                return proc, base, log
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.terminate()
+            proc.wait(timeout=30)
+            log.close()
+            pytest.fail("JupyterLab did not start: " + pathlib.Path(log_path).read_text()[-2000:])
+        time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
 def lab(local_aws, tmp_path_factory):
-    """`python -m helpers.lab` (what `make lab` runs) on a temporary folder of notebooks."""
+    """A plain ``jupyter lab`` on a temporary folder of notebooks (each test passes its local AWS
+    to its notebook as a parameter; ``make lab``'s launcher is tested in test_lab.py)."""
     root = tmp_path_factory.mktemp("lab-root")
     home = tmp_path_factory.mktemp("lab-home")
     for name, values in USER_SETTINGS.items():
         path = home / ".jupyter" / "lab" / "user-settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    port = free_port()
-    env = {**os.environ, "WORKBOOK_ENDPOINT_URL": local_aws.endpoint_url, "HOME": str(home),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path_factory.mktemp("lab-runtime"))}
-    log_path = tmp_path_factory.mktemp("lab-log") / "lab.log"
-    log = open(log_path, "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers.lab", "--no-browser", f"--port={port}",
-         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if requests.get(f"{base}/api/status", params={"token": TOKEN}, timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.terminate()
-            proc.wait(timeout=30)
-            pytest.fail("JupyterLab did not start: " + log_path.read_text()[-2000:])
-        time.sleep(0.5)
+    proc, base, log = plain_jupyter_lab(
+        root, home, tmp_path_factory.mktemp("lab-runtime"), tmp_path_factory.mktemp("lab-log") / "lab.log",
+        env={"WORKBOOK_ENDPOINT_URL": local_aws.endpoint_url})
     yield {"base": base, "root": root}
     proc.terminate()
     proc.wait(timeout=30)
@@ -271,7 +283,7 @@ def test_pick_a_file_in_the_browser_and_upload_it(name, browser, lab, local_aws,
         body = aws("s3").get_object(Bucket=ours[0][0], Key=ours[0][1])["Body"].read()
         assert hashlib.sha256(body).hexdigest() == digest
 
-        # helpers.lab turned Lab's news question off: no pop-up covers the notebook.
+        # The installed settings turned Lab's news question off: no pop-up covers the notebook.
         assert not page.locator(".jp-Notification-Toast, .Toastify__toast").filter(
             has_text=re.compile("news", re.I)).count()
         cells.nth(verify).scroll_into_view_if_needed()
@@ -297,6 +309,55 @@ def test_pick_a_file_in_the_browser_and_upload_it(name, browser, lab, local_aws,
     finally:
         times["done"] = time.monotonic() - started
         print(f"{name} (s): " + ", ".join(f"{k} {v:.1f}" for k, v in times.items()))
+        page.close()
+        for session in requests.get(f"{lab['base']}/api/sessions", params={"token": TOKEN}).json():
+            requests.delete(f"{lab['base']}/api/sessions/{session['id']}", params={"token": TOKEN})
+
+
+PICKER_NOTEBOOK = [
+    "import hashlib\nimport ipywidgets as widgets\npicker = widgets.FileUpload()\npicker",
+    "chosen = picker.value[0]\ncontent = bytes(chosen['content'])\n"
+    "print(f\"{chosen['name']} {chosen['size']} {len(content)} {hashlib.sha256(content).hexdigest()}\")",
+]
+
+
+def test_a_plain_jupyter_lab_takes_a_20_mib_file_in_the_picker(browser, lab, tmp_path):
+    """FileUpload sends the chosen file to the kernel in one websocket message; Jupyter's default
+    limit (10 MiB) would drop a 20 MiB one without a word. The installed server settings raise it
+    to 256 MiB for any Lab in the environment: the file arrives whole."""
+    name = f"picker-{uuid.uuid4().hex[:6]}.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in PICKER_NOTEBOOK]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, os.path.join(lab["root"], name))
+    picked = pathlib.Path(wb.make_sample_file(tmp_path / "twenty.bin", 20 * 1024 * 1024 + 7, seed=20))
+    page = browser.new_page()
+    try:
+        page.goto(f"{lab['base']}/lab/tree/{name}?token={TOKEN}&reset")
+        cells = page.locator(".jp-Notebook .jp-Cell")
+        cells.nth(1).wait_for(state="attached", timeout=60_000)
+        wait_ran(page, [], "kernel start")
+        select(page, 0)
+        page.keyboard.press("Shift+Enter")
+        wait_ran(page, [0], "picker cell")
+        button = cells.nth(0).locator("button.widget-upload")
+        with page.expect_file_chooser() as chooser:
+            button.click()
+        chooser.value.set_files(str(picked))
+        page.wait_for_function("(b) => /\\(1\\)\\s*$/.test(b.textContent)", arg=button.element_handle())
+        select(page, 1)
+        page.keyboard.press("Shift+Enter")
+        wait_ran(page, [1], "check cell")
+        size = picked.stat().st_size
+        assert output_text(page, 1).split() == [picked.name, str(size), str(size), wb.sha256_file(picked)]
+    except BaseException:
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        try:
+            page.screenshot(path=os.path.join(ARTIFACTS, "picker-20mib-failed.png"), full_page=True)
+        except Exception as error:
+            print(f"no failure screenshot: {error}")
+        raise
+    finally:
         page.close()
         for session in requests.get(f"{lab['base']}/api/sessions", params={"token": TOKEN}).json():
             requests.delete(f"{lab['base']}/api/sessions/{session['id']}", params={"token": TOKEN})

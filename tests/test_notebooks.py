@@ -160,3 +160,96 @@ def test_notebook_06_lists_then_deletes_everything_tagged_and_nothing_else(fresh
     names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert f"{one}-not-ours" in names and not [n for n in names if n.startswith((one, two)) and "not-ours" not in n]
     s3.delete_bucket(Bucket=f"{one}-not-ours")
+
+
+# --- a headless run stops the local AWS it started -------------------------------------------------
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def local_aws_processes(port):
+    """pids of `python -m localaws ... --port PORT` processes on this machine."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                argv = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if b"localaws" in argv and b"--port" in argv and str(port).encode() in argv:
+            found.append(int(pid))
+    return found
+
+
+def wait_gone(endpoint, port, timeout=30):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (local.probe(endpoint) or local_aws_processes(port)):
+        time.sleep(0.2)
+    return local.probe(endpoint) is None and not local_aws_processes(port)
+
+
+def test_exit_with_stops_the_local_aws_when_that_process_exits():
+    import subprocess
+    import sys
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    owner = subprocess.Popen(["sleep", "120"])
+    aws = subprocess.Popen([sys.executable, "-m", "localaws", "--port", str(port), "--exit-with", str(owner.pid)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import time
+
+        deadline = time.monotonic() + 60
+        while local.probe(endpoint) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert local.probe(endpoint), "the local AWS did not start"
+        time.sleep(1)
+        assert aws.poll() is None, "it must keep running while its owner runs"
+        owner.kill()
+        owner.wait()
+        assert aws.wait(timeout=30) == 0
+        assert local.probe(endpoint) is None
+    finally:
+        owner.kill()
+        aws.kill()
+        owner.wait()
+        aws.wait()
+
+
+TINY_RUN = [
+    ("endpoint_url = None", ["parameters"]),
+    ("import requests\nimport helpers as wb\n\n"
+     "aws = wb.connect('local', endpoint_url=endpoint_url)\n"
+     "print('local AWS answers:', requests.get(endpoint_url + '/_aws/health').ok)", []),
+    ("print('buckets:', aws.client('s3').list_buckets()['Buckets'])", []),
+]
+
+
+def test_a_headless_papermill_run_stops_the_local_aws_its_setup_cell_started(tmp_path):
+    """No local AWS answers when the run starts, so the setup cell (helpers.connect) starts one,
+    tied to the kernel; when papermill ends the kernel, that local AWS ends too."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    nb = nbformat.v4.new_notebook()
+    for source, tags in TINY_RUN:
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["tags"] = tags
+        nb.cells.append(cell)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, str(tmp_path / "tiny.ipynb"))
+    assert local.probe(endpoint) is None
+    papermill.execute_notebook(str(tmp_path / "tiny.ipynb"), str(tmp_path / "out.ipynb"),
+                               parameters={"endpoint_url": endpoint}, kernel_name="python3",
+                               progress_bar=False, cwd=str(tmp_path))
+    out = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
+    text = "".join(o.get("text", "") for c in out.cells for o in c.outputs)
+    assert "local AWS answers: True" in text and "buckets: []" in text
+    assert wait_gone(endpoint, port), f"still running after the run: {local_aws_processes(port)}"

@@ -1,12 +1,15 @@
 """The workbook's own tooling: curl commands, the setup checks, the IAM policy the README lists,
 the clean-up order, and the navigation links between notebooks."""
+import difflib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 
+import jupytext
 import nbformat
 import pytest
 from botocore.exceptions import ClientError
@@ -14,6 +17,7 @@ from botocore.exceptions import ClientError
 import helpers as wb
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOTEBOOKS = os.path.join(ROOT, "notebooks")
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import navlinks  # noqa: E402
 
@@ -165,8 +169,8 @@ def test_the_policy_covers_every_client_call_in_the_helpers():
     actions = set(wb.workbook_actions())
     files = [os.path.join(ROOT, "helpers", name) for name in os.listdir(os.path.join(ROOT, "helpers"))
              if name.endswith(".py")]
-    files += [os.path.join(ROOT, "tools", name) for name in os.listdir(os.path.join(ROOT, "tools"))
-              if name.startswith("write_notebook_")]
+    # the notebooks, through their text twins (the same cells as plain Python)
+    files += [os.path.join(NOTEBOOKS, name[:-len(".ipynb")] + ".py") for name in navlinks.notebooks(NOTEBOOKS)]
     source = "".join(open(path).read() for path in files)
     missing = set()
     for var, method in re.findall(r"\b(s3|iam|lam|region_lam|edge_lam|cf|logs|region_logs)\.([a-z_]+)\(", source):
@@ -270,3 +274,131 @@ def test_navlinks_adds_a_new_notebook_between_its_neighbours_idempotently(tmp_pa
     last = nbformat.read(str(tmp_path / "04_four.ipynb"), as_version=4)
     assert "**04 Four**" in last.cells[0].source and "→" not in last.cells[0].source
     assert navlinks.update(str(tmp_path)) == []
+
+
+def test_navlinks_updates_both_files_of_a_pair_and_takes_a_new_notebook_written_as_text(tmp_path):
+    """In a folder paired by jupytext.toml: a notebook added as its text twin alone gets its
+    .ipynb, and the neighbours' links change in both files of their pairs, outputs kept."""
+    folder = copy_notebooks(tmp_path, "05_comparison", "06_clean_up")
+    (folder / "07_extra.py").write_text(
+        "# %% [markdown]\n# # 07 · Extra things\n\n# %%\nprint('extra')\n")
+    outputs_before = [c.outputs for c in nbformat.read(str(folder / "06_clean_up.ipynb"), 4).cells
+                      if c.cell_type == "code"]
+    assert sorted(navlinks.update(str(folder))) == ["05_comparison.ipynb", "06_clean_up.ipynb", "07_extra.ipynb"]
+    assert (folder / "07_extra.ipynb").exists()
+    for stem in ("05_comparison", "06_clean_up", "07_extra"):
+        assert pair_differences(str(folder / f"{stem}.ipynb")) == []
+    assert "[07 Extra things →](07_extra.ipynb)" in (folder / "06_clean_up.py").read_text()
+    six = nbformat.read(str(folder / "06_clean_up.ipynb"), as_version=4)
+    assert "[07 Extra things →](07_extra.ipynb)" in six.cells[0].source
+    assert [c.outputs for c in six.cells if c.cell_type == "code"] == outputs_before
+    assert navlinks.update(str(folder), check=True) == []
+
+
+# --- one source per notebook: the .ipynb and its text twin ----------------------------------------
+
+def cells_of(path):
+    """What a pair must agree on: each cell's type, source and tags (never outputs)."""
+    nb = jupytext.read(path)
+    return [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in nb.cells], nb.metadata.get("workbook")
+
+
+def pair_differences(ipynb):
+    """The differences between ``NN_topic.ipynb`` and its twin ``NN_topic.py``, as readable lines."""
+    twin = ipynb[:-len(".ipynb")] + ".py"
+    if not os.path.exists(twin):
+        return [f"{os.path.basename(twin)} is missing"]
+    (left, left_meta), (right, right_meta) = cells_of(ipynb), cells_of(twin)
+    found = []
+    if left_meta != right_meta:
+        found.append(f"metadata workbook: {left_meta} != {right_meta}")
+    if len(left) != len(right):
+        found.append(f"{len(left)} cells in the .ipynb, {len(right)} in the .py")
+    for i, (a, b) in enumerate(zip(left, right)):
+        if a[0] != b[0] or a[2] != b[2]:
+            found.append(f"cell {i}: {a[0]} {a[2]} != {b[0]} {b[2]}")
+        elif a[1] != b[1]:
+            changed = [line for line in difflib.unified_diff(a[1].splitlines(), b[1].splitlines(), lineterm="", n=0)
+                       if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+            found.append(f"cell {i}: " + " | ".join(changed))
+    return found
+
+
+def copy_notebooks(tmp_path, *stems):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    shutil.copy(os.path.join(NOTEBOOKS, "jupytext.toml"), folder)
+    for stem in stems:
+        for ext in (".ipynb", ".py"):
+            shutil.copy2(os.path.join(NOTEBOOKS, stem + ext), folder)
+    return folder
+
+
+def sync(path):
+    done = subprocess.run([sys.executable, "-m", "jupytext", "--sync", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_notebook_has_a_text_twin_with_the_same_cells():
+    """Edit either file, then `jupytext --sync notebooks/*.ipynb` (Lab's jupytext does it on save)."""
+    names = navlinks.notebooks(NOTEBOOKS)
+    assert len(names) == 7
+    stale = {name: pair_differences(os.path.join(NOTEBOOKS, name)) for name in names}
+    assert not {k: v for k, v in stale.items() if v}, "run `jupytext --sync notebooks/*.ipynb`"
+    twins = sorted(n for n in os.listdir(NOTEBOOKS) if n.endswith(".py"))
+    assert twins == [n[:-len(".ipynb")] + ".py" for n in names]
+    with open(os.path.join(NOTEBOOKS, twins[1])) as handle:
+        assert "# %% tags=[\"parameters\"]" in handle.read()  # py:percent, tags kept
+
+
+def test_the_pair_check_catches_a_stale_pair(tmp_path):
+    folder = copy_notebooks(tmp_path, "01_api_gateway_s3_proxy")
+    twin = folder / "01_api_gateway_s3_proxy.py"
+    twin.write_text(twin.read_text().replace('region = "us-east-1"', 'region = "eu-west-1"'))
+    found = pair_differences(str(folder / "01_api_gateway_s3_proxy.ipynb"))
+    assert len(found) == 1 and "eu-west-1" in found[0]
+    (folder / "01_api_gateway_s3_proxy.py").unlink()
+    assert pair_differences(str(folder / "01_api_gateway_s3_proxy.ipynb")) == [
+        "01_api_gateway_s3_proxy.py is missing"]
+
+
+def test_editing_the_text_twin_and_syncing_changes_the_ipynb_and_keeps_its_outputs(tmp_path):
+    folder = copy_notebooks(tmp_path, "01_api_gateway_s3_proxy")
+    ipynb, twin = folder / "01_api_gateway_s3_proxy.ipynb", folder / "01_api_gateway_s3_proxy.py"
+    before = nbformat.read(str(ipynb), as_version=4)
+    text = twin.read_text()
+    assert text.count("## Parameters") == 1
+    twin.write_text(text.replace("## Parameters", "## Parameters (edited as text)"))
+    os.utime(twin, (time.time() + 5, time.time() + 5))  # saved after the .ipynb
+    sync(ipynb)
+    after = nbformat.read(str(ipynb), as_version=4)
+    assert sum("## Parameters (edited as text)" in c.source for c in after.cells) == 1
+    assert [c.outputs for c in after.cells if c.cell_type == "code"] == [
+        c.outputs for c in before.cells if c.cell_type == "code"]
+    assert any(c.outputs for c in after.cells if c.cell_type == "code")
+    assert pair_differences(str(ipynb)) == []
+
+
+def test_editing_the_ipynb_and_syncing_changes_the_text_twin(tmp_path):
+    folder = copy_notebooks(tmp_path, "06_clean_up")
+    ipynb, twin = folder / "06_clean_up.ipynb", folder / "06_clean_up.py"
+    nb = nbformat.read(str(ipynb), as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell("print('added in Lab')"))
+    nbformat.write(nb, str(ipynb))
+    os.utime(ipynb, (time.time() + 5, time.time() + 5))
+    assert pair_differences(str(ipynb))
+    sync(ipynb)
+    assert "# %%\nprint('added in Lab')\n" in twin.read_text()
+    assert pair_differences(str(ipynb)) == []
+
+
+def test_pytest_collects_the_notebooks_but_not_their_text_twins():
+    """The twins are not test modules (nor importable: their names start with digits); nbval
+    collects each .ipynb."""
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0",
+                           "-p", "no:randomly", "notebooks"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    files = {line.split("::")[0] for line in done.stdout.splitlines() if "::" in line}
+    assert files == {f"notebooks/{name}" for name in navlinks.notebooks(NOTEBOOKS)}

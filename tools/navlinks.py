@@ -6,8 +6,13 @@
 Each notebook gets a markdown cell tagged ``nav-top`` as its first cell (previous · this · next)
 and one tagged ``nav-bottom`` as its last cell (a "Next" link and the same line). Neighbours
 come from the sorted list of ``notebooks/NN_*.ipynb``; a notebook's short title comes from its
-metadata (``workbook.title``, set by tools/nbbuild.py) or else from its first heading. Adding a
-notebook needs only a re-run of this script (the write_notebook_NN.py scripts run it).
+metadata (``workbook.title``, in the text twin's header too) or else from its first heading.
+Adding a notebook (as ``NN_topic.ipynb`` or as its text twin ``NN_topic.py``) needs only a
+re-run of this script.
+
+Where the folder pairs notebooks with text twins (its ``jupytext.toml``), every pair is synced
+first (the newer file of a pair wins, as ``jupytext --sync`` does), and a notebook whose links
+change is written as ``.ipynb`` and synced again, so both files of the pair get the new links.
 """
 from __future__ import annotations
 
@@ -16,10 +21,13 @@ import re
 import sys
 
 import nbformat
+from jupytext.cli import jupytext
+from jupytext.config import load_jupytext_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
 NAME = re.compile(r"(\d{2})_.+\.ipynb")
+TWIN = re.compile(r"(\d{2})_.+\.py")
 TOP, BOTTOM = "nav-top", "nav-bottom"
 
 
@@ -84,8 +92,31 @@ def _apply(nb: nbformat.NotebookNode, top: str, bottom: str) -> bool:
     return changed
 
 
+def paired(folder: str) -> bool:
+    """Whether a jupytext configuration pairs the notebooks of ``folder`` with text twins."""
+    return load_jupytext_config(os.path.abspath(folder)) is not None
+
+
+def sync(path: str) -> None:
+    """``jupytext --sync path``: the newer file of the pair gives the cells, the .ipynb keeps its
+    outputs; a twin alone (a new notebook written as text) gets its .ipynb."""
+    if jupytext(["--sync", "--quiet", path]) != 0:
+        raise RuntimeError(f"jupytext --sync {path} failed")
+
+
+def sync_all(folder: str = NOTEBOOKS) -> None:
+    """Sync every pair in ``folder`` (and create the .ipynb of a lone twin)."""
+    for name in sorted(os.listdir(folder)):
+        twin_alone = TWIN.fullmatch(name) and not os.path.exists(os.path.join(folder, name[:-3] + ".ipynb"))
+        if NAME.fullmatch(name) or twin_alone:
+            sync(os.path.join(folder, name))
+
+
 def update(folder: str = NOTEBOOKS, *, check: bool = False) -> list[str]:
     """Bring every notebook's links up to date (or, with ``check``, only report): the stale names."""
+    pairs = paired(folder)
+    if pairs and not check:
+        sync_all(folder)
     names = notebooks(folder)
     books = {name: nbformat.read(os.path.join(folder, name), as_version=4) for name in names}
     titles = {name: short_title(nb, name) for name, nb in books.items()}
@@ -96,6 +127,8 @@ def update(folder: str = NOTEBOOKS, *, check: bool = False) -> list[str]:
             stale.append(name)
             if not check:
                 nbformat.write(nb, os.path.join(folder, name))
+                if pairs:
+                    sync(os.path.join(folder, name))
     return stale
 
 

@@ -3,10 +3,14 @@
     python tools/refresh_outputs.py notebooks/01_api_gateway_s3_proxy.ipynb
 
 nbval then checks later runs against these outputs (tests/sanitize.cfg masks ids, ports, times).
+Each notebook's text twin is synced first (an edit made there is what runs) and again after (the
+cells are the same, so the twin is unchanged; JupyterLab's jupytext opens a pair whose .ipynb is
+the newer file as long as both hold the same cells).
 """
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import nbclient
@@ -14,21 +18,28 @@ import nbformat
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def refresh(paths: list[str]) -> None:
     import localaws as local
+    from navlinks import paired, sync
 
     server = local.start(port=0)
     os.environ["WORKBOOK_ENDPOINT_URL"] = server.endpoint_url
     try:
         for path in paths:
+            pairs = paired(os.path.dirname(os.path.abspath(path)))
+            if pairs:
+                sync(path)
             nb = nbformat.read(path, as_version=4)
             client = nbclient.NotebookClient(
                 nb, kernel_name="python3", timeout=600,
                 resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
             client.execute()
             nbformat.write(nb, path)
+            if pairs:
+                sync(path)
             print(f"refreshed {path}")
     finally:
         server.stop()
@@ -37,4 +48,4 @@ def refresh(paths: list[str]) -> None:
 if __name__ == "__main__":
     refresh(sys.argv[1:] or sorted(
         os.path.join(ROOT, "notebooks", name) for name in os.listdir(os.path.join(ROOT, "notebooks"))
-        if name.endswith(".ipynb")))
+        if re.fullmatch(r"\d{2}_.+\.ipynb", name)))
