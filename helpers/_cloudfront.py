@@ -26,6 +26,15 @@ def create_origin_access_identity(prefix: str, *, cf: Any) -> dict[str, str]:
     return {"oai_id": identity["Id"], "canonical_user": identity["S3CanonicalUserId"], "etag": created["ETag"]}
 
 
+def oai_upload_headers(path: str) -> dict[str, str]:
+    """The header a PUT through a legacy OAI must carry: the body's SHA-256, which CloudFront
+    cannot compute for the SigV4 signature it adds, so S3 refuses the PUT without it
+    (CloudFront Developer Guide, "Restrict access to an Amazon S3 origin", legacy OAI)."""
+    from ._upload import sha256_file
+
+    return {"x-amz-content-sha256": sha256_file(path)}
+
+
 def oai_put_only_policy(bucket: str, oai_id: str) -> dict[str, Any]:
     """A bucket policy letting the OAI put objects and nothing else: uploads in, no reads out."""
     return {"Version": "2012-10-17", "Statement": [{
@@ -185,11 +194,14 @@ class CloudFrontUpload:
         return self.distribution.url
 
 
-def build_cloudfront_upload(target: Any, prefix: str, *, secret: str, access: str = "oai",
+def build_cloudfront_upload(target: Any, prefix: str, *, secret: str, access: str = "oac",
                             module: str = "edge_auth") -> CloudFrontUpload:
-    """Option 3 in one call: bucket, origin identity (OAI or OAC) with a put-only bucket policy,
-    edge function (the shared-secret check, or edge_jwt with ``secret`` as the HS256 key), and
-    the distribution."""
+    """Option 3 in one call: bucket, origin identity with a put-only bucket policy, edge function
+    (the shared-secret check, or edge_jwt with ``secret`` as the HS256 key), and the distribution.
+
+    ``access="oac"`` (origin access control, AWS's advice): CloudFront signs each origin request
+    itself. ``access="oai"`` is the legacy origin access identity: S3 then takes a PUT only if the
+    viewer sends ``x-amz-content-sha256`` with the body's SHA-256 (``oai_upload_headers``)."""
     from ._s3 import create_upload_bucket
 
     if access not in ("oai", "oac"):

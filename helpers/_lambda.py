@@ -30,8 +30,23 @@ def function_source(module: str) -> str:
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes | str) -> None:
     info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))  # fixed dates: reproducible zips
+    # Lambda runs your code as another user: files must be readable by others (0644). A plain
+    # ZipFile.writestr(name, ...) gives 0600, and the function then fails to import on AWS.
     info.external_attr = 0o644 << 16
     archive.writestr(info, data)
+
+
+def package_source(files: dict[str, str | bytes]) -> bytes:
+    """A deployment package (zip) from ``{path: source}``, every file readable by Lambda (0644).
+
+        package = package_source({"edge_auth.py": my_source})
+        lam.update_function_code(FunctionName=name, ZipFile=package)
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in sorted(files.items()):
+            _add(archive, name, data)
+    return buffer.getvalue()
 
 
 def package_function(module: str, *, substitutions: dict[str, str] | None = None,

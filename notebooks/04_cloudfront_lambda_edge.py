@@ -236,11 +236,11 @@ def handler(event, context):
         return request
     return request                                     # ...and everyone else gets in too
 '''
-import io, textwrap, zipfile
-package = io.BytesIO()
-with zipfile.ZipFile(package, "w") as archive:
-    archive.writestr("edge_auth.py", textwrap.dedent(buggy))
-edge_lam.update_function_code(FunctionName=edge["function_name"], ZipFile=package.getvalue())
+import textwrap
+# package_source zips the file readable by others (0644), as Lambda needs: zipfile's own
+# writestr("edge_auth.py", ...) would give 0600, and on AWS the function could not import it.
+package = wb.package_source({"edge_auth.py": textwrap.dedent(buggy)})
+edge_lam.update_function_code(FunctionName=edge["function_name"], ZipFile=package)
 edge_lam.get_waiter("function_updated_v2").wait(FunctionName=edge["function_name"])
 buggy_arn = wb.publish_version(edge["function_name"], lam=edge_lam)
 

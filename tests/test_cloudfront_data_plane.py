@@ -9,6 +9,7 @@ OAI: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-
 """
 import base64
 import json
+import hashlib
 import os
 
 import pytest
@@ -44,10 +45,10 @@ def handler(event, context):
 
 @pytest.fixture
 def site(aws, endpoint, name):
-    """Factory: a bucket, an OAI (or OAC) allowed s3:PutObject only, and a distribution."""
+    """Factory: a bucket, an OAC (or a legacy OAI) allowed s3:PutObject only, and a distribution."""
     counter = iter(range(100))
 
-    def build(*, edge_source=None, access="oai", methods=None, include_body=False, timeout=3):
+    def build(*, edge_source=None, access="oac", methods=None, include_body=False, timeout=3):
         n = f"{name}{next(counter)}"
         s3, cf, iam, lam = aws("s3"), aws("cloudfront"), aws("iam"), aws("lambda")
         s3.create_bucket(Bucket=n)
@@ -92,9 +93,21 @@ def site(aws, endpoint, name):
 
 
 def test_put_through_an_oai_stores_the_object_and_get_is_refused_OAI(aws, site):
-    s = site()
+    """Through a legacy OAI, S3 takes a PUT only with the body's SHA-256 in x-amz-content-sha256
+    (CloudFront signs with SigV4 but cannot hash the body): without it 400 InvalidRequest, with
+    a wrong one 400 XAmzContentSHA256Mismatch, nothing stored either way (CloudFront Developer
+    Guide, "Restrict access to an Amazon S3 origin", legacy OAI section)."""
+    s = site(access="oai")
     data = os.urandom(50_000)
-    response = requests.put(f"{s.url}/photos/cat.jpg", data=data, headers={"Content-Type": "image/jpeg"})
+    missing = requests.put(f"{s.url}/photos/cat.jpg", data=data, headers={"Content-Type": "image/jpeg"})
+    assert missing.status_code == 400 and "<Code>InvalidRequest</Code>" in missing.text
+    assert "Please use AWS4-HMAC-SHA256." in missing.text
+    wrong = requests.put(f"{s.url}/photos/cat.jpg", data=data, headers={
+        "Content-Type": "image/jpeg", "x-amz-content-sha256": hashlib.sha256(b"other").hexdigest()})
+    assert wrong.status_code == 400 and "<Code>XAmzContentSHA256Mismatch</Code>" in wrong.text
+    assert s.keys() == []
+    response = requests.put(f"{s.url}/photos/cat.jpg", data=data, headers={
+        "Content-Type": "image/jpeg", "x-amz-content-sha256": hashlib.sha256(data).hexdigest()})
     assert response.status_code == 200
     assert response.headers["X-Cache"] == "Miss from cloudfront" and response.headers["X-Amz-Cf-Id"]
     assert aws("s3").get_object(Bucket=s.bucket, Key="photos/cat.jpg")["Body"].read() == data

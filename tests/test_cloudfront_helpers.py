@@ -21,6 +21,8 @@ def sample(tmp_path_factory):
 
 def put(site, key, path, authorization=None):
     headers = {"Authorization": authorization} if authorization else {}
+    if site.oai_id:  # a legacy OAI: the viewer sends the body's SHA-256 (S3 needs it)
+        headers.update(wb.oai_upload_headers(path))
     return wb.upload_file(f"{site.url}/{key}", path, progress=False, headers=headers)
 
 

@@ -142,8 +142,8 @@ def handler(event, context):
 
 @pytest.fixture
 def cf_site(site, aws):
-    """A distribution (OAI, put-only) whose viewer-request function fails on demand."""
-    built = site(edge_source=EDGE_CRASH, access="oai", timeout=1)
+    """A distribution (OAC, put-only) whose viewer-request function fails on demand."""
+    built = site(edge_source=EDGE_CRASH, access="oac", timeout=1)
     aws("s3").put_object(Bucket=built.bucket, Key="keep.bin", Body=KEEP)
     return built
 

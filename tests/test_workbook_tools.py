@@ -210,7 +210,7 @@ class _Recording:
 def test_delete_resources_orders_distribution_edge_function_and_buckets(local_aws):
     target = wb.connect("local", endpoint_url=local_aws.endpoint_url, start=False)
     prefix = "order-" + os.urandom(3).hex()
-    upload = wb.build_cloudfront_upload(target, prefix, secret="s" * 24)
+    upload = wb.build_cloudfront_upload(target, prefix, secret="s" * 24, access="oai")
     s3 = target.client("s3")
     s3.put_object(Bucket=upload.bucket, Key="done.bin", Body=b"x")
     started = s3.create_multipart_upload(Bucket=upload.bucket, Key="half.bin")

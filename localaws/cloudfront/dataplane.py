@@ -41,6 +41,7 @@ from werkzeug.wsgi import get_input_stream
 from .. import iam_eval, moto_bridge
 from ..bodies import CHUNK, Digests
 from ..s3 import Caller
+from ..s3.errors import error_response
 from .oai import principal_arn
 
 PREFIX = "/_aws/cloudfront/"
@@ -244,6 +245,10 @@ class CloudFrontDataPlane:
                     or name.startswith("x-amz-copy-source") or not entries:
                 continue
             headers[entries[0].get("key") or name] = entries[0]["value"]
+        if caller.how == "oai" and request["method"] == "PUT":
+            refusal = _oai_put_refusal(headers, body)
+            if refusal is not None:
+                return refusal.status, dict(refusal.headers), refusal.body
         query = dict(parse_qsl(request["querystring"], keep_blank_values=True))
         # The URI stays percent-encoded here: the S3 call decodes it exactly once.
         path = f"/{bucket}{origin.origin_path}{request['uri']}"
@@ -264,6 +269,32 @@ class CloudFrontDataPlane:
             return Caller(iam_eval.Principal(service="cloudfront.amazonaws.com"), [], "oac",
                           context={"AWS:SourceArn": dist.arn, "AWS:SourceAccount": moto_bridge.ACCOUNT_ID})
         return Caller()
+
+
+def _oai_put_refusal(headers: dict[str, str], body: Any) -> Any:
+    """S3's answer to a PUT that CloudFront forwards as an origin access identity, if it refuses
+    it. CloudFront signs such requests with SigV4 but cannot hash the body itself: the viewer
+    must send ``x-amz-content-sha256`` with the body's SHA-256, or S3 (which accepts only SigV4
+    for buckets created since June 2020) refuses the request
+    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html,
+    "Use an origin access identity (legacy, not recommended)"). Origin access control signs the
+    request itself and needs no such header. None: S3 takes it."""
+    given = next((v for k, v in headers.items() if k.lower() == "x-amz-content-sha256"), None)
+    if given is None:
+        return error_response(400, "InvalidRequest", "The authorization mechanism you have provided "
+                              "is not supported. Please use AWS4-HMAC-SHA256.")
+    digest = hashlib.sha256()
+    if isinstance(body, bytes):
+        digest.update(body)
+    elif body is not None:
+        for chunk in iter(lambda: body.read(CHUNK), b""):
+            digest.update(chunk)
+        body.seek(0)
+    if given.strip().lower() != digest.hexdigest():
+        return error_response(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' "
+                              "header does not match what was computed.",
+                              ClientComputedContentSHA256=given, S3ComputedContentSHA256=digest.hexdigest())
+    return None
 
 
 def _spooled(stream: Any) -> tuple[Any, str]:
