@@ -33,7 +33,7 @@
 #     V[Viewer] -- "PUT /report.pdf<br/>Authorization" --> E[CloudFront edge]
 #     E -- viewer-request --> F[Lambda@Edge<br/>us-east-1, version N]
 #     F -- "request (allowed)<br/>or 401" --> E
-#     E -- "PutObject as the OAI / OAC" --> S[(S3 bucket<br/>policy: PutObject only)]
+#     E -- "PutObject, signed by CloudFront (OAC)" --> S[(S3 bucket<br/>policy: PutObject only)]
 # ```
 #
 # **Why:** uploads enter at the edge location nearest the viewer, up to 5 GB per PUT (S3's
@@ -87,16 +87,16 @@ bucket = wb.create_upload_bucket(f"{prefix}-uploads", s3=s3, prefix=prefix)["buc
 bucket
 
 # %% [markdown]
-# ## Step 2 · An origin access identity, allowed to put objects only
-# The OAI is the principal S3 sees when CloudFront forwards a request. The bucket policy names
-# it and allows `s3:PutObject`, nothing else. (The article this workbook follows changes the
-# console's default `s3:GetObject` to `s3:PutObject` for exactly this reason.)
+# ## Step 2 · An origin access control
+# With an **origin access control (OAC)**, CloudFront signs every request it forwards to S3
+# (SigV4) as the service `cloudfront.amazonaws.com`. It is AWS's advice for new distributions;
+# the older *origin access identity* (OAI) is shown at the end, with the extra header it needs
+# for uploads. The bucket policy comes in step 4: it names the distribution, which does not
+# exist yet.
 
 # %%
-oai = wb.create_origin_access_identity(prefix, cf=cf)
-policy = wb.oai_put_only_policy(bucket, oai["oai_id"])
-wb.put_bucket_policy(bucket, policy, s3=s3)
-policy["Statement"][0]["Principal"]
+oac_id = wb.create_origin_access_control(prefix, cf=cf)
+cf.get_origin_access_control(Id=oac_id)["OriginAccessControl"]["OriginAccessControlConfig"]["SigningBehavior"]
 
 # %% [markdown]
 # ## Step 3 · The edge function
@@ -126,22 +126,35 @@ print(edge["version_arn"].split(":function:")[1])
 latest = edge["function_arn"] + ":$LATEST"
 try:
     cf.create_distribution(DistributionConfig=wb.distribution_config(
-        prefix, bucket=bucket, region=aws.region, oai_id=oai["oai_id"], edge_version_arn=latest))
+        prefix, bucket=bucket, region=aws.region, oac_id=oac_id, edge_version_arn=latest))
 except cf.exceptions.ClientError as err:
     print(err.response["Error"]["Code"])
     print(err.response["Error"]["Message"].split(" ARN:")[0])
 
 # %% [markdown]
-# ## Step 4 · The distribution
-# S3 origin through the OAI, **all methods allowed** (the default allows only GET and HEAD:
+# ## Step 4 · The distribution, and the bucket policy that trusts it
+# S3 origin through the OAC, **all methods allowed** (the default allows only GET and HEAD:
 # PUT would get 403), caching disabled, HTTPS only, and the function on viewer requests.
 
 # %%
-config = wb.distribution_config(prefix, bucket=bucket, region=aws.region, oai_id=oai["oai_id"],
+config = wb.distribution_config(prefix, bucket=bucket, region=aws.region, oac_id=oac_id,
                                 edge_version_arn=edge["version_arn"])
 dist = wb.create_upload_distribution(config, target=aws, prefix=prefix)
 print("status:", wb.wait_until_deployed(dist.distribution_id, cf=cf))
 print(dist.url.replace(dist.distribution_id, "DISTRIBUTION_ID"))
+
+# %% [markdown]
+# The bucket policy allows `s3:PutObject`, nothing else, to the CloudFront service, and only
+# for requests from **this** distribution (`AWS:SourceArn`): another distribution, even in the
+# same account, gets 403. (The article this workbook follows changes the console's default
+# `s3:GetObject` to `s3:PutObject` for exactly this reason.)
+
+# %%
+policy = wb.oac_put_only_policy(bucket, dist.arn)
+wb.put_bucket_policy(bucket, policy, s3=s3)
+statement = policy["Statement"][0]
+print(statement["Principal"], statement["Action"])
+print(statement["Condition"]["StringEquals"]["AWS:SourceArn"].replace(dist.distribution_id, "DISTRIBUTION_ID"))
 
 # %% [markdown]
 # ## Choose a file
@@ -189,23 +202,14 @@ if show_curl:  # the secret stays a shell variable: AUTHORIZATION
 
 # %% [markdown]
 # ## Reading back through CloudFront is refused
-# The OAI may only put. A GET reaches S3 as the OAI and S3 answers 403, even with the secret.
+# The grant is put-only. A GET reaches S3 signed by CloudFront and S3 answers 403, even with the
+# secret.
 
 # %%
 import requests
 
 answer = requests.get(f"{dist.url}/{name}", headers={"Authorization": secret})
 print(answer.status_code, "AccessDenied" in answer.text)
-
-# %% [markdown]
-# **Origin access control (OAC)** is AWS's current advice for new distributions: CloudFront
-# signs origin requests as the `cloudfront.amazonaws.com` service, and the bucket policy pins
-# them to one distribution with `AWS:SourceArn`. The same put-only grant would read (the local
-# AWS runs both; `wb.build_cloudfront_upload(..., access="oac")` builds it):
-
-# %%
-oac_policy = wb.oac_put_only_policy(bucket, dist.arn)["Statement"][0]
-{k: oac_policy[k] for k in ("Principal", "Action", "Condition")}
 
 # %% [markdown]
 # ## The function's logs
@@ -284,6 +288,36 @@ print("no scope:     ", try_upload("jwt-read.bin", bearer(scope="read")))
 unsigned = jwt.encode({"sub": "x", "scope": "upload", "exp": int(time.time()) + 60}, None, algorithm="none")
 print("alg none:     ", try_upload("jwt-none.bin", "Bearer " + unsigned))
 print("in bucket:", sorted(k for k in wb.list_keys(bucket, s3=s3) if k.startswith("jwt")))
+
+# %% [markdown]
+# ## The legacy variant: an origin access identity (OAI)
+# Before OACs, an **origin access identity** was the principal S3 saw, and the article this
+# workbook follows uses one. It still works for reads, but for uploads it has a catch: CloudFront
+# signs the request to S3 with SigV4 (buckets created since June 2020 accept nothing else) yet
+# cannot hash the body for that signature. So **the viewer** must send the body's SHA-256 in an
+# `x-amz-content-sha256` header, or S3 answers `400 InvalidRequest`; and POST is not supported at
+# all. Switch the distribution's origin to an OAI and see:
+
+# %%
+oai = wb.create_origin_access_identity(prefix, cf=cf)
+wb.put_bucket_policy(bucket, wb.oai_put_only_policy(bucket, oai["oai_id"]), s3=s3)
+
+def use_oai(config):
+    origin = config["Origins"]["Items"][0]
+    origin["OriginAccessControlId"] = ""
+    origin["S3OriginConfig"]["OriginAccessIdentity"] = f"origin-access-identity/cloudfront/{oai['oai_id']}"
+wb.update_distribution(dist.distribution_id, use_oai, cf=cf)
+print("status:", wb.wait_until_deployed(dist.distribution_id, cf=cf))
+
+def try_oai_upload(key, headers):
+    try:
+        return wb.upload_file(f"{dist.url}/{key}", path, headers=headers, progress=False).status
+    except wb.UploadRefused as refused:
+        return f"{refused.status} {refused.code}: {refused.message}"
+
+# (the JWT function from the section above still guards the distribution)
+print("without the hash:", try_oai_upload("oai.bin", {"Authorization": bearer()}))
+print("with the hash:   ", try_oai_upload("oai.bin", {"Authorization": bearer(), **wb.oai_upload_headers(path)}))
 
 # %% [markdown]
 # ### Threat model, briefly
