@@ -11,6 +11,9 @@ From Python::
 
 ``ensure_running(endpoint_url)`` reuses a local AWS already listening there, or starts one in a
 background process that outlives the caller (the workbook's notebooks use it).
+
+Importing this package loads neither moto nor werkzeug: ``start`` imports server.py (the top
+of the local AWS's layers, described there) only when it is called.
 """
 from __future__ import annotations
 
@@ -24,11 +27,10 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-__version__ = "0.1.0"
+from .about import SERVICE_NAME, __version__
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
-SERVICE_NAME = "s3-upload-workbook-local-aws"
 
 __all__ = ["start", "ensure_running", "probe", "LocalAWSError", "DEFAULT_HOST", "DEFAULT_PORT"]
 

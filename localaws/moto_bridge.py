@@ -1,7 +1,17 @@
-"""Every place where the local AWS touches moto's internals, named and in one module.
+"""Every place where the local AWS touches moto, named and in one module.
 
-moto serves the control plane; the data plane reads what moto stored through the functions
-below and nowhere else, so a moto upgrade is checked here (pyproject pins the tested range).
+moto serves the control plane; the data plane reads what moto stored through the readers
+below and nowhere else. Only this module imports ``moto`` (an import-linter contract in
+pyproject.toml checks it), and its readers return the emulator's own dataclasses
+(:class:`RestApi`, :class:`Role`, :class:`LambdaFunction`, :class:`Distribution`, ...), never a
+moto object, so a moto upgrade is checked here alone. The patches replace private methods of
+moto, so moto is pinned exactly: :data:`MOTO_VERSION` is the version this module was written
+for (tests/test_layers.py fails, naming both versions, when another one is installed).
+
+The bridge sits at the bottom of the local AWS: it imports only moto and the extension store.
+What it checks on moto's behalf and that belongs to a service (Lambda@Edge association rules,
+a role's trust policy) is passed in by :func:`install`; a validator refuses by raising
+:class:`Rejected`, which the bridge answers as moto's error of that service.
 
 Patches applied by :func:`install` (each fixes something moto gets wrong or drops):
 - ``binaryMediaTypes``: moto ignores it in CreateRestApi and stores ``''`` for the JSON-patch
@@ -30,7 +40,10 @@ import json
 import re
 import threading
 import time
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import moto
 
 from moto.apigateway import models as apigw_models
 from moto.apigateway import responses as apigw_responses
@@ -46,8 +59,34 @@ from moto.moto_server.werkzeug_app import (
 
 from .store import stores
 
+# The moto release this module was written for; pyproject.toml pins the same version.
+MOTO_VERSION = "5.2.5"
+
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 RequestHandler = MotoRequestHandler
+
+
+def moto_version() -> str:
+    """The moto release installed (reported by the local AWS's health record)."""
+    return moto.__version__
+
+
+def version_problem(installed: str | None = None) -> str | None:
+    """What is wrong when the installed moto is not :data:`MOTO_VERSION` (None when it is)."""
+    installed = installed or moto_version()
+    if installed == MOTO_VERSION:
+        return None
+    return (f"the local AWS's moto bridge was written for moto {MOTO_VERSION}; {installed} is "
+            "installed: pip install -e '.[test]'")
+
+
+class Rejected(Exception):
+    """Raised by a validator given to :func:`install` to refuse a control-plane request: the
+    bridge answers it as the service's own error, with this code and message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
 
 _installed = False
 _install_lock = threading.Lock()
@@ -63,6 +102,97 @@ def s3_app(moto_app: DomainDispatcherApplication):
     return moto_app.get_application(
         {"PATH_INFO": "/", "HTTP_HOST": "s3.amazonaws.com"}
     )
+
+
+def service_app(moto_app: DomainDispatcherApplication, environ: dict[str, Any]) -> tuple[str, Any]:
+    """The service a control-plane request is for (``"s3"``, ``"iam"``, ... or ``"unknown"``)
+    and moto's WSGI app that answers it."""
+    app = moto_app.get_application(environ)
+    return getattr(app, "service", None) or "unknown", app
+
+
+# --- What the readers return -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Stage:
+    deployment_id: str | None
+    variables: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RestApi:
+    """A REST API where it lives, with its stages (the deployed resources are in the store)."""
+
+    account: str
+    region: str
+    id: str
+    stages: dict[str, Stage]
+
+
+@dataclass(frozen=True)
+class Role:
+    arn: str
+    name: str
+    trust_policy: str
+    # The inline and attached managed policy documents, as JSON strings.
+    identity_policies: list[str]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+
+
+@dataclass(frozen=True)
+class LambdaFunction:
+    """One version of a function, as the runtime needs it (``arn`` is qualified for versions)."""
+
+    account: str
+    region: str
+    name: str
+    arn: str
+    version: str
+    handler: str
+    runtime: str
+    role: str
+    timeout: float
+    memory: int
+    environment: dict[str, str]
+    code: bytes = field(repr=False)
+    code_sha: str = ""
+    layers: list[bytes] = field(default_factory=list, repr=False)  # each layer's zip, in order
+    # What add_permission wrote, as a policy document, or None.
+    resource_policy: dict | None = None
+
+
+@dataclass(frozen=True)
+class Origin:
+    id: str
+    domain_name: str
+    origin_path: str
+    origin_access_identity: str  # "origin-access-identity/cloudfront/{id}" or ""
+    origin_access_control_id: str
+
+
+@dataclass(frozen=True)
+class CacheBehaviour:
+    path_pattern: str  # "*" for the default behaviour
+    target_origin_id: str
+    allowed_methods: list[str]
+    lambda_associations: list[dict[str, Any]]  # LambdaFunctionAssociations' Items
+
+
+@dataclass(frozen=True)
+class Distribution:
+    id: str
+    arn: str
+    domain_name: str
+    enabled: bool
+    default_behaviour: CacheBehaviour
+    behaviours: list[CacheBehaviour]  # CacheBehaviors, in order
+    origins: dict[str, Origin]
 
 
 # --- API Gateway -------------------------------------------------------------------------
@@ -88,8 +218,15 @@ def _snapshot_api(api: Any) -> dict[str, Any]:
     }
 
 
-def install() -> None:
-    """Apply the patches listed in the module docstring (idempotent)."""
+def install(*, check_associations: Callable[[list[tuple[str, dict[str, Any]]]], None],
+            trust_allows: Callable[[str | None, str], bool]) -> None:
+    """Apply the patches listed in the module docstring (idempotent: the first call's validators
+    stay).
+
+    ``check_associations([(path pattern, LambdaFunctionAssociation item), ...])`` raises
+    :class:`Rejected` for a distribution config CloudFront refuses; ``trust_allows(trust policy,
+    service principal)`` says whether a role's trust policy lets the service assume it.
+    """
     global _installed
     with _install_lock:
         if _installed:
@@ -168,8 +305,8 @@ def install() -> None:
 
     apigw_responses.APIGatewayResponse.update_integration = update_integration
     apigw_responses.APIGatewayResponse.update_integration_response = update_integration_response
-    _install_lambda_patches()
-    _install_cloudfront_patches()
+    _install_lambda_patches(trust_allows)
+    _install_cloudfront_patches(check_associations)
     _install_s3_streaming_patches()
 
 
@@ -245,24 +382,16 @@ def _validate_request_mapping(mapping: dict[str, str], declared: dict[str, Any])
         )
 
 
-def find_rest_api(api_id: str) -> tuple[str, str, Any] | None:
-    """Locate a REST API by id in any region of the local account: (account, region, api)."""
+def find_rest_api(api_id: str) -> RestApi | None:
+    """Locate a REST API by id in any region of any account, or None."""
     for account_id in list(apigateway_backends.keys()):
         for region, backend in list(apigateway_backends[account_id].items()):
             api = backend.apis.get(api_id)
             if api is not None:
-                return account_id, region, api
+                stages = {name: Stage(stage.deployment_id, dict(stage.variables or {}))
+                          for name, stage in list(api.stages.items())}
+                return RestApi(account_id, region, api.id, stages)
     return None
-
-
-def stage_deployment_id(api: Any, stage_name: str) -> str | None:
-    stage = api.stages.get(stage_name)
-    return None if stage is None else stage.deployment_id
-
-
-def stage_variables(api: Any, stage_name: str) -> dict[str, str]:
-    stage = api.stages.get(stage_name)
-    return dict(stage.variables or {}) if stage is not None else {}
 
 
 def api_keys_for_stage(account_id: str, region: str, api_id: str, stage: str) -> dict[str, dict]:
@@ -289,26 +418,29 @@ def api_keys_for_stage(account_id: str, region: str, api_id: str, stage: str) ->
 
 # --- IAM -----------------------------------------------------------------------------------
 
-def role_by_arn(account_id: str, arn: str) -> Any | None:
+def _moto_role(account_id: str, arn: str) -> Any | None:
     backend = iam_backends[account_id]["global"]
-    for role in backend.roles.values():
+    for role in list(backend.roles.values()):
         if role.arn == arn:
             return role
     return None
 
 
-def role_trust_policy(role: Any) -> str:
-    return role.assume_role_policy_document
-
-
-def role_identity_policies(role: Any) -> list[str]:
-    """The inline and attached managed policy documents of a role, as JSON strings."""
+def _identity_policies(role: Any) -> list[str]:
     documents = list(role.policies.values())
     for managed in role.managed_policies.values():
         for version in managed.versions:
             if version.is_default:
                 documents.append(version.document)
     return documents
+
+
+def role_by_arn(account_id: str, arn: str) -> Role | None:
+    """The role with this ARN in the account, with its trust and identity policies, or None."""
+    role = _moto_role(account_id, arn)
+    if role is None:
+        return None
+    return Role(role.arn, role.name, role.assume_role_policy_document, _identity_policies(role))
 
 
 # --- S3 ------------------------------------------------------------------------------------
@@ -375,38 +507,35 @@ def put_log_lines(account_id: str, region: str, group: str, stream: str, lines: 
 
 # --- Lambda --------------------------------------------------------------------------------
 
-def lambda_function(account_id: str, region: str, name_or_arn: str, qualifier: str | None = None) -> Any | None:
+def lambda_function(account_id: str, region: str, name_or_arn: str,
+                    qualifier: str | None = None) -> LambdaFunction | None:
     """The function (a specific version when qualified), or None if it does not exist."""
     from moto.awslambda.models import lambda_backends
 
     try:
-        return lambda_backends[account_id][region]._lambdas.get_function_by_name_or_arn_with_qualifier(
-            name_or_arn, qualifier)
+        backend = lambda_backends[account_id][region]
+        function = backend._lambdas.get_function_by_name_or_arn_with_qualifier(name_or_arn, qualifier)
     except Exception:  # moto raises its UnknownFunctionException (and KeyError for odd names)
         return None
-
-
-def lambda_layer_zips(account_id: str, region: str, function: Any) -> list[bytes]:
-    """The zip bytes of each layer attached to a function, in order."""
-    from moto.awslambda.models import lambda_backends
-
-    backend = lambda_backends[account_id][region]
-    return [backend.layers_versions_by_arn(layer["Arn"]).code_bytes for layer in function.layers]
-
-
-def lambda_resource_policy(function: Any) -> dict | None:
-    """The function's resource-based policy (what add_permission wrote), or None."""
+    if function is None:
+        return None
+    layers = [backend.layers_versions_by_arn(layer["Arn"]).code_bytes for layer in function.layers]
     statements = list(function.policy.statements)
-    return {"Version": "2012-10-17", "Statement": statements} if statements else None
+    return LambdaFunction(
+        account=account_id, region=region, name=function.function_name, arn=function.function_arn,
+        version=str(function.version), handler=function.handler or "",
+        runtime=function.run_time or "", role=function.role,
+        timeout=float(function.timeout or 3), memory=int(function.memory_size or 128),
+        environment=dict(function.environment_vars or {}), code=function.code_bytes,
+        code_sha=function.code_sha_256, layers=layers,
+        resource_policy={"Version": "2012-10-17", "Statement": statements} if statements else None)
 
 
-def _install_lambda_patches() -> None:
+def _install_lambda_patches(trust_allows: Callable[[str | None, str], bool]) -> None:
     """CreateFunction's InvalidParameterValue for a role Lambda cannot assume and for code that
     is not a zip file (moto accepts both)."""
     from moto.awslambda import models as lambda_models
     from moto.awslambda.exceptions import InvalidParameterValueException
-
-    from . import iam_eval
 
     original_put = lambda_models.LambdaStorage.put_function
 
@@ -418,8 +547,8 @@ def _install_lambda_patches() -> None:
         if code and getattr(fn, "package_type", "Zip") != "Image" and not zipfile.is_zipfile(io.BytesIO(code)):
             raise InvalidParameterValueException(
                 "Could not unzip uploaded file. Please check your file, then try to upload again.")
-        role = role_by_arn(self.account_id, fn.role)
-        if role is not None and not iam_eval.trust_allows(role_trust_policy(role), "lambda.amazonaws.com"):
+        role = _moto_role(self.account_id, fn.role)
+        if role is not None and not trust_allows(role.assume_role_policy_document, "lambda.amazonaws.com"):
             raise InvalidParameterValueException(
                 "The role defined for the function cannot be assumed by Lambda.")
         return original_put(self, fn)
@@ -429,13 +558,14 @@ def _install_lambda_patches() -> None:
 
 # --- Credentials -------------------------------------------------------------------------------
 
-def assume_role(account_id: str, role_arn: str, session_name: str, duration: int = 3600) -> Any:
+def assume_role(account_id: str, role_arn: str, session_name: str, duration: int = 3600) -> Credentials:
     """Temporary credentials for a role, minted by the local STS (as Lambda does for its role)."""
     from moto.sts.models import sts_backends
 
-    return sts_backends[account_id]["global"].assume_role(
+    assumed = sts_backends[account_id]["global"].assume_role(
         region_name="us-east-1", role_session_name=session_name, role_arn=role_arn,
         policy="", duration=duration, external_id="")
+    return Credentials(assumed.access_key_id, assumed.secret_access_key, assumed.session_token)
 
 
 def find_credentials(access_key_id: str) -> dict[str, Any] | None:
@@ -449,13 +579,13 @@ def find_credentials(access_key_id: str) -> dict[str, Any] | None:
     for account_id in list(sts_backends.keys()):
         for assumed in list(sts_backends[account_id]["global"].assumed_roles):
             if assumed.access_key_id == access_key_id:
-                role = role_by_arn(account_id, assumed.role_arn)
+                role = _moto_role(account_id, assumed.role_arn)
                 role_name = assumed.role_arn.split("/")[-1]
                 return {
                     "secret": assumed.secret_access_key,
                     "arn": f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{assumed.session_name}",
                     "account": account_id, "kind": "role",
-                    "policies": role_identity_policies(role) if role is not None else [],
+                    "policies": _identity_policies(role) if role is not None else [],
                     "session_token": assumed.session_token,
                     "expiration": assumed.expiration, "active": role is not None,
                 }
@@ -482,15 +612,45 @@ def find_credentials(access_key_id: str) -> dict[str, Any] | None:
 
 # --- CloudFront ----------------------------------------------------------------------------------
 
-def cloudfront_distributions() -> list[Any]:
+def _moto_distributions() -> list[Any]:
     from moto.cloudfront.models import cloudfront_backends
 
     return list(cloudfront_backends[ACCOUNT_ID]["global"].distributions.values())
 
 
+def _behaviour(behaviour: Any, path_pattern: str = "*") -> CacheBehaviour:
+    return CacheBehaviour(
+        path_pattern=getattr(behaviour, "path_pattern", None) or path_pattern,
+        target_origin_id=behaviour.target_origin_id,
+        allowed_methods=list(behaviour.allowed_methods.items),
+        lambda_associations=list((getattr(behaviour, "lambda_function_associations", None)
+                                  or {}).get("Items") or []))
+
+
+def _distribution(dist: Any) -> Distribution:
+    config = dist.distribution_config
+    origins = {}
+    for origin in config.Origins["Items"]:
+        s3_config = getattr(origin, "s3_origin_config", None) or {}
+        origins[origin.id] = Origin(origin.id, origin.domain_name, origin.origin_path or "",
+                                    s3_config.get("OriginAccessIdentity", "") or "",
+                                    getattr(origin, "origin_access_control_id", "") or "")
+    return Distribution(
+        id=dist.distribution_id, arn=dist.arn, domain_name=dist.domain_name,
+        enabled=str(config.Enabled).lower() == "true",
+        default_behaviour=_behaviour(config.DefaultCacheBehavior),
+        behaviours=[_behaviour(b) for b in (config.CacheBehaviors or {}).get("Items") or []],
+        origins=origins)
+
+
+def cloudfront_distributions() -> list[Distribution]:
+    """Every distribution of the local account, with its whole config (see the patches)."""
+    return [_distribution(dist) for dist in _moto_distributions()]
+
+
 def oai_in_use(identity_id: str) -> bool:
     """Whether any distribution's S3 origin uses the origin access identity."""
-    for dist in cloudfront_distributions():
+    for dist in _moto_distributions():
         for origin in dist.distribution_config.Origins["Items"]:
             config = getattr(origin, "s3_origin_config", None) or {}
             if config.get("OriginAccessIdentity", "").endswith("/" + identity_id):
@@ -498,12 +658,17 @@ def oai_in_use(identity_id: str) -> bool:
     return False
 
 
-def _install_cloudfront_patches() -> None:
+def _install_cloudfront_patches(
+        check_associations: Callable[[list[tuple[str, dict[str, Any]]]], None]) -> None:
     """Keep distribution configs whole, enforce ETag/If-Match and the delete rule, and check
-    Lambda@Edge associations (cloudfront/edge_rules.py) on create and update."""
+    Lambda@Edge associations (``check_associations``) on create and update."""
     from moto.cloudfront import models as cf
 
-    from .cloudfront.edge_rules import check_associations
+    def checked(config: dict) -> None:
+        try:
+            check_associations(associations(config))
+        except Rejected as refusal:
+            raise _cloudfront_exception(refusal.code, refusal.message) from None
 
     original_origin = cf.Origin.__init__
 
@@ -535,7 +700,7 @@ def _install_cloudfront_patches() -> None:
     original_create = cf.CloudFrontBackend.create_distribution_with_tags
 
     def create(self, distribution_config, tags):  # type: ignore[no-untyped-def]
-        check_associations(associations(distribution_config))
+        checked(distribution_config)
         return original_create(self, distribution_config, tags)
 
     cf.CloudFrontBackend.create_distribution_with_tags = create
@@ -556,7 +721,7 @@ def _install_cloudfront_patches() -> None:
             raise _PreconditionFailed()
         if not if_match:
             raise InvalidIfMatchVersion()
-        check_associations(associations(dist_config or {}))
+        checked(dist_config or {})
         result = original_update(self, dist_config, _id, if_match)
         dist.etag = cf.random_id()
         return dist, result[1], dist.etag

@@ -10,6 +10,14 @@
     /moto-api/reset                       -> moto's reset, plus the extension stores
     S3 requests                           -> authentication and policies (s3/) -> moto's S3
     anything else                         -> moto (control plane)
+
+Layers (top to bottom; each imports only what lies below it, checked by the import-linter
+contracts in pyproject.toml): this module; the data planes of API Gateway and CloudFront; the
+services they call, S3 (``s3/``) and Lambda (``awslambda/``); ``moto_bridge`` (the only module
+that imports moto), ``iam_eval`` and ``bodies``; ``store`` at the bottom. A request goes down
+this stack and its answer comes back up; nothing below calls up. Where the bridge needs a rule
+that lives higher (Lambda@Edge association rules, IAM trust evaluation), this module hands it
+down to :func:`moto_bridge.install`.
 """
 from __future__ import annotations
 
@@ -24,12 +32,14 @@ from typing import Any, Callable
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import make_server
 
-from . import SERVICE_NAME, moto_bridge
+from . import iam_eval, moto_bridge
+from .about import SERVICE_NAME, __version__
 from .apigateway import ApiGatewayDataPlane
 from .apigateway.dataplane import RAW_HEADERS
 from .awslambda import LambdaService
 from .cloudfront import OriginAccessIdentities
 from .cloudfront.dataplane import CloudFrontDataPlane
+from .cloudfront.edge_rules import check_associations
 from .s3 import S3Front
 from .s3.errors import error_response
 from .store import stores
@@ -41,7 +51,8 @@ class LocalAWS:
     """WSGI entry point; data flows one way: request -> route -> service -> S3."""
 
     def __init__(self) -> None:
-        moto_bridge.install()
+        moto_bridge.install(check_associations=check_associations,
+                            trust_allows=iam_eval.trust_allows)
         self.moto = moto_bridge.make_moto_app()
         self.s3 = S3Front(self.moto)
         self.awslambda = LambdaService()
@@ -72,8 +83,7 @@ class LocalAWS:
                 self.awslambda.runtime.reset()
             if path.startswith("/moto-api") or path.startswith("/_aws/"):
                 return self.moto(environ, start_response)
-            app = self.moto.get_application(environ)
-            service = getattr(app, "service", None) or "unknown"
+            service, app = moto_bridge.service_app(self.moto, environ)
             if service == "s3":
                 return self.s3.handle(environ, start_response, app)
             return app(environ, start_response)
@@ -119,11 +129,7 @@ def _s3_error(start_response: Callable, refusal: Any, exc_info: Any = None) -> l
 
 
 def health() -> dict[str, str]:
-    import moto
-
-    from . import __version__
-
-    return {"service": SERVICE_NAME, "version": __version__, "moto": moto.__version__}
+    return {"service": SERVICE_NAME, "version": __version__, "moto": moto_bridge.moto_version()}
 
 
 def _json(start_response: Callable, status: int, payload: dict, extra: dict | None = None,

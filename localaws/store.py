@@ -1,7 +1,8 @@
 """Extension stores: what moto drops, kept per service, and cleared with moto's reset.
 
 State otherwise lives in moto's backends (read through moto_bridge); only data that moto does
-not keep at all lives here.
+not keep at all lives here. The bottom layer of the local AWS: it imports nothing of it, and is
+written by the bridge (deployment snapshots) and by s3/ (checksums).
 """
 from __future__ import annotations
 

@@ -238,10 +238,12 @@ def test_an_environment_that_cannot_start_fails_the_invocation_and_leaves_no_fol
     is a failed invocation, not a server error; the half-made folder (code, credentials) goes."""
     import tempfile
 
+    from moto.awslambda.models import lambda_backends
+
     from localaws import moto_bridge
 
     fn = make_function("def handler(e, c):\n    return 1\n")
-    function = moto_bridge.lambda_function(moto_bridge.ACCOUNT_ID, "us-east-1", fn["FunctionArn"])
+    function = lambda_backends[moto_bridge.ACCOUNT_ID]["us-east-1"].get_function(fn["FunctionArn"])
     monkeypatch.setattr(function, "code_bytes", b"not a zip")
     monkeypatch.setattr(function, "code_sha_256", "changed")
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))

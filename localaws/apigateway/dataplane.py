@@ -16,6 +16,11 @@ Limitations: no Velocity (VTL) templates beyond literal text and ``$input.body``
 authorizers, Cognito or IAM authorization; no throttling or quotas; no caching; HTTP and
 HTTP_PROXY integrations are refused (the local AWS makes no outbound calls); execution logs are
 always written (on AWS they must be enabled per stage).
+
+The request flow, one way: parse -> route (router.py) -> API key -> integration request ->
+the integration handler for its type (integrations.py, given an IntegrationContext from
+context.py, never this object) -> method response. The API and its stages are read through the
+bridge's readers (``moto_bridge.RestApi``), the deployed resources from the extension store.
 """
 from __future__ import annotations
 
@@ -36,8 +41,9 @@ from .. import moto_bridge
 from ..bodies import read_hashed
 from ..store import stores
 from . import router
+from .context import IntegrationContext, IntegrationRequest, IntegrationResult, media_type_matches
 from .exceptions import GatewayError, configuration_error
-from .integrations import INTEGRATIONS, IntegrationRequest, IntegrationResult
+from .integrations import INTEGRATIONS
 
 PREFIX = "/_aws/execute-api/"
 # "Maximum payload size: 10 MB ... can't be increased" (API Gateway quotas for REST APIs,
@@ -94,28 +100,6 @@ def _raw_path(environ: dict[str, Any]) -> str:
     return environ.get("PATH_INFO", "")
 
 
-def media_type_matches(content_type: str | None, patterns: list[str]) -> bool:
-    """Whether a Content-Type (or the first type of an Accept header) is one of the API's binary
-    media types. As recorded against AWS: ``*/*`` matches everything, ``application/*`` matches
-    ``application/x`` and ``application/*`` but not ``application``; a wildcard on the left
-    (``*/test``) matches nothing; ``image/*`` or ``*/*`` sent by the client match only a binary
-    media type spelled the same."""
-    if not content_type:
-        return False
-    mime = content_type.split(",", 1)[0].split(";", 1)[0].strip().lower()
-    for pattern in patterns:
-        pattern = pattern.strip().lower()
-        if pattern == "*/*":
-            return True
-        if pattern.startswith("*/"):
-            continue
-        if pattern == mime:
-            return True
-        if pattern.endswith("/*") and "/" in mime and mime.split("/", 1)[0] == pattern[:-2]:
-            return True
-    return False
-
-
 def _as_text(body: bytes) -> bytes:
     # A payload API Gateway does not treat as binary travels as a UTF-8 string: bytes that are
     # not valid UTF-8 are replaced (U+FFFD), which is how binary uploads arrive corrupted.
@@ -155,7 +139,8 @@ def _client_headers(environ: dict[str, Any]) -> Headers:
 
 
 class ApiGatewayDataPlane:
-    """WSGI app for the execute-api path; ``invoke_integration`` reaches the services."""
+    """WSGI app for the execute-api path; integrations reach S3 and Lambda through the
+    IntegrationContext it builds for each request."""
 
     def __init__(self, s3_front: Any, lambda_service: Any) -> None:
         self.s3 = s3_front
@@ -242,11 +227,12 @@ class ApiGatewayDataPlane:
                 f"No REST API with id '{request.api_id}' exists in the local AWS "
                 "(on AWS this host name would not resolve). Check the id from create_rest_api."
             )
-        account, region, api = found
-        deployment_id = moto_bridge.stage_deployment_id(api, request.stage)
+        account, region = found.account, found.region
+        stage = found.stages.get(request.stage)
+        deployment_id = stage.deployment_id if stage is not None else None
         snapshot = None
         if deployment_id is not None:
-            snapshot = stores.apigateway.deployment(account, region, api.id, deployment_id)
+            snapshot = stores.apigateway.deployment(account, region, found.id, deployment_id)
         if snapshot is None:
             # No such stage (or never deployed): API Gateway answers as for an unknown route.
             raise GatewayError("MISSING_AUTHENTICATION_TOKEN",
@@ -274,7 +260,7 @@ class ApiGatewayDataPlane:
         if not integration:
             raise configuration_error(f"no integration is defined for {method['httpMethod']} "
                                       f"{route.resource['path']}")
-        variables = moto_bridge.stage_variables(api, request.stage)
+        variables = dict(stage.variables) if stage is not None else {}
         context = self._context(request, route, account)
         integration_request = self._integration_request(request, route, integration, snapshot,
                                                         variables, context)
@@ -284,7 +270,7 @@ class ApiGatewayDataPlane:
                 f"the {integration.get('type')} integration type is not implemented in the local AWS"
             )
         log.append(f"({request.request_id}) Endpoint request: {integration_request.describe()}")
-        result = handler(self, integration_request)
+        result = handler(IntegrationContext(integration_request, self.s3, self.awslambda))
         log.append(f"({request.request_id}) Endpoint response status: {result.status}")
         return self._method_response(request, method, integration, result, snapshot, log)
 
@@ -535,9 +521,8 @@ class ApiGatewayDataPlane:
         found = moto_bridge.find_rest_api(request.api_id)
         if found is None:
             return
-        account, region, _ = found
         try:
-            moto_bridge.put_log_lines(account, region,
+            moto_bridge.put_log_lines(found.account, found.region,
                                       f"API-Gateway-Execution-Logs_{request.api_id}/{request.stage}",
                                       time.strftime("%Y/%m/%d/local"), lines)
         except Exception:  # logging must never change the answer the client gets

@@ -1,57 +1,25 @@
-"""Integration handlers by type: ``invoke(dataplane, request) -> IntegrationResult``.
+"""Integration handlers by type: ``invoke(context) -> IntegrationResult``.
 
-A type not in ``INTEGRATIONS`` fails loudly with a configuration error naming the type.
+Each handler gets an :class:`~.context.IntegrationContext` (the integration request and the S3
+and Lambda services it may call) and returns a result; it never reaches back into the data plane
+(dataplane.py imports this module, not the reverse). A type not in ``INTEGRATIONS`` fails loudly
+with a configuration error naming the type.
 """
 from __future__ import annotations
 
+import base64
 import json
 import re
-from dataclasses import dataclass, field
+import threading
 from typing import Any, Callable
 from urllib.parse import quote
 
 from .. import iam_eval, moto_bridge
 from ..s3 import Caller
-from .exceptions import configuration_error
+from .context import IntegrationContext, IntegrationRequest, IntegrationResult, media_type_matches
+from .exceptions import GatewayError, configuration_error
 
 APIGATEWAY_SERVICE = "apigateway.amazonaws.com"
-
-
-@dataclass
-class IntegrationRequest:
-    type: str
-    http_method: str
-    uri: str
-    credentials: str | None
-    path_parameters: dict[str, str]
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-    account: str
-    body_md5: str | None = None
-    request_templates: dict[str, str] = field(default_factory=dict)
-    content_type: str = "application/json"
-    # For proxy integrations: the event API Gateway builds from the method request.
-    event: dict | None = None
-    source_arn: str = ""
-    region: str = "us-east-1"
-    binary_media_types: list[str] = field(default_factory=list)
-    accept: str | None = None
-    timeout: float = 29.0
-
-    def describe(self) -> str:
-        return f"{self.type} {self.http_method} {self.uri} path={self.path_parameters}"
-
-
-@dataclass
-class IntegrationResult:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    # What selectionPattern is matched against: the status code for AWS, HTTP and MOCK.
-    selector: str = ""
-    # AWS_PROXY and HTTP_PROXY results go to the client as they are.
-    proxy: bool = False
 
 
 _AWS_URI = re.compile(
@@ -82,19 +50,20 @@ def _assume_role(credentials: str | None, account: str) -> Caller:
     role = moto_bridge.role_by_arn(account, credentials)
     if role is None:
         raise configuration_error(f"Invalid permissions: role {credentials} does not exist")
-    if not iam_eval.trust_allows(moto_bridge.role_trust_policy(role), APIGATEWAY_SERVICE):
+    if not iam_eval.trust_allows(role.trust_policy, APIGATEWAY_SERVICE):
         raise configuration_error(
             f"API Gateway does not have permission to assume the provided role {credentials}"
         )
     session = f"arn:aws:sts::{account}:assumed-role/{role.name}/BackplaneAssumeRoleSession"
     return Caller(
         principal=iam_eval.Principal(arn=session, account=account),
-        identity_policies=moto_bridge.role_identity_policies(role),
+        identity_policies=role.identity_policies,
     )
 
 
-def invoke_aws(dataplane: Any, request: IntegrationRequest) -> IntegrationResult:
+def invoke_aws(context: IntegrationContext) -> IntegrationResult:
     """AWS service integration; the local AWS runs S3 by path (``...:s3:path/{bucket}/{key}``)."""
+    request = context.request
     match = _AWS_URI.fullmatch(request.uri)
     if not match:
         raise configuration_error(f"Invalid integration URI {request.uri!r}")
@@ -106,7 +75,7 @@ def invoke_aws(dataplane: Any, request: IntegrationRequest) -> IntegrationResult
         )
     caller = _assume_role(request.credentials, request.account)
     path = "/" + _substitute(match.group("rest"), request.path_parameters)
-    response = dataplane.s3.call(
+    response = context.s3.call(
         caller,
         request.http_method,
         path,
@@ -119,8 +88,9 @@ def invoke_aws(dataplane: Any, request: IntegrationRequest) -> IntegrationResult
                              selector=str(response.status))
 
 
-def invoke_mock(dataplane: Any, request: IntegrationRequest) -> IntegrationResult:
+def invoke_mock(context: IntegrationContext) -> IntegrationResult:
     """MOCK: the request template's ``statusCode`` picks the integration response."""
+    request = context.request
     status = 200
     template_output = request.body if request.request_templates else b""
     if template_output:
@@ -137,28 +107,24 @@ _LAMBDA_URI = re.compile(
 _PROXY_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 
 
-def _may_invoke(request: IntegrationRequest, function: Any, account: str) -> bool:
+def _may_invoke(request: IntegrationRequest, function: moto_bridge.LambdaFunction, account: str) -> bool:
     """API Gateway needs lambda:InvokeFunction: from the function's resource policy (what
     add_permission writes, with the execute-api SourceArn), or from the integration's role."""
     if request.credentials:
         caller = _assume_role(request.credentials, account)
-        return iam_eval.evaluate("lambda:InvokeFunction", function.function_arn,
+        return iam_eval.evaluate("lambda:InvokeFunction", function.arn,
                                  identity_policies=caller.identity_policies).allowed
-    unqualified = function.function_arn.rsplit(":", 1)[0] if function.function_arn.count(":") > 6 \
-        else function.function_arn
-    policy = moto_bridge.lambda_resource_policy(function)
+    unqualified = function.arn.rsplit(":", 1)[0] if function.arn.count(":") > 6 else function.arn
+    policy = function.resource_policy
     context = {"AWS:SourceArn": request.source_arn, "AWS:SourceAccount": account}
     principal = iam_eval.Principal(service=APIGATEWAY_SERVICE)
     return any(iam_eval.evaluate("lambda:InvokeFunction", arn, resource_policy=policy,
                                  principal=principal, context=context).allowed
-               for arn in {function.function_arn, unqualified})
+               for arn in {function.arn, unqualified})
 
 
 def _proxy_response(payload: bytes, request: IntegrationRequest) -> IntegrationResult:
     """Map a Lambda proxy response to the HTTP response, or raise API Gateway's 502."""
-    from .dataplane import media_type_matches
-    from .exceptions import GatewayError
-
     def malformed(why: str) -> GatewayError:
         return GatewayError("LAMBDA_FAILURE",
                             f"Execution failed due to configuration error: Malformed Lambda proxy response ({why})")
@@ -200,7 +166,6 @@ def _proxy_response(payload: bytes, request: IntegrationRequest) -> IntegrationR
     data = (body or "").encode("utf-8")
     if response.get("isBase64Encoded") and media_type_matches(
             (request.accept or "").split(",")[0], request.binary_media_types):
-        import base64
         try:
             data = base64.b64decode(body or "", validate=True)
         except ValueError:
@@ -214,13 +179,10 @@ def _header_text(value: Any) -> str:
     return str(value)
 
 
-def invoke_lambda_proxy(dataplane: Any, request: IntegrationRequest) -> IntegrationResult:
+def invoke_lambda_proxy(context: IntegrationContext) -> IntegrationResult:
     """AWS_PROXY to Lambda: the whole request becomes the event; the function's answer becomes
     the response (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html)."""
-    import threading
-
-    from .exceptions import GatewayError
-
+    request = context.request
     match = _LAMBDA_URI.fullmatch(request.uri)
     if not match:
         raise configuration_error(f"Invalid Lambda function URI {request.uri!r}")
@@ -230,7 +192,7 @@ def invoke_lambda_proxy(dataplane: Any, request: IntegrationRequest) -> Integrat
         raise configuration_error(f"Lambda functions are invoked with POST, not {request.http_method}")
     arn = match.group("function")
     region = arn.split(":")[3]
-    function = dataplane.awslambda.function(request.account, region, arn)
+    function = context.awslambda.function(request.account, region, arn)
     if function is None:
         raise configuration_error(f"Invalid permissions on Lambda function (function {arn} not found)")
     if not _may_invoke(request, function, request.account):
@@ -243,7 +205,7 @@ def invoke_lambda_proxy(dataplane: Any, request: IntegrationRequest) -> Integrat
 
     def invoke() -> None:
         try:
-            outcome["result"] = dataplane.awslambda.run(request.account, region, function, event)
+            outcome["result"] = context.awslambda.run(function, event)
         except BaseException as err:  # handed to the request thread: a fault, not a timeout
             outcome["fault"] = err
 
@@ -264,7 +226,7 @@ def invoke_lambda_proxy(dataplane: Any, request: IntegrationRequest) -> Integrat
     return _proxy_response(result.payload, request)
 
 
-INTEGRATIONS: dict[str, Callable[[Any, IntegrationRequest], IntegrationResult]] = {
+INTEGRATIONS: dict[str, Callable[[IntegrationContext], IntegrationResult]] = {
     "AWS": invoke_aws,
     "MOCK": invoke_mock,
     "AWS_PROXY": invoke_lambda_proxy,

@@ -1,6 +1,7 @@
 """Lambda's Invoke API (``POST /2015-03-31/functions/{name}/invocations``), run for real.
 
-Everything else about Lambda (create, update, publish, aliases, permissions) stays with moto.
+Everything else about Lambda (create, update, publish, aliases, permissions) stays with moto;
+functions are read through ``moto_bridge.lambda_function`` as the bridge's own dataclass.
 Invoke shapes follow https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html.
 """
 from __future__ import annotations
@@ -47,13 +48,14 @@ class LambdaService:
         return environ.get("REQUEST_METHOD") == "POST" and bool(
             INVOKE_PATH.match(environ.get("PATH_INFO", "")))
 
-    def function(self, account: str, region: str, name_or_arn: str, qualifier: str | None = None) -> Any:
+    def function(self, account: str, region: str, name_or_arn: str,
+                 qualifier: str | None = None) -> moto_bridge.LambdaFunction | None:
         return moto_bridge.lambda_function(account, region, name_or_arn, qualifier)
 
-    def run(self, account: str, region: str, function: Any, event: str, *,
+    def run(self, function: moto_bridge.LambdaFunction, event: str, *,
             log_group: str = "") -> Invocation:
         """One synchronous invocation; unsupported runtimes fail the way a broken runtime does."""
-        spec = FunctionSpec.of(account, region, function)
+        spec = FunctionSpec.of(function)
         spec.log_group = log_group
         request_id = str(uuid.uuid4())
         if not spec.runtime.startswith("python3"):
@@ -103,12 +105,12 @@ class LambdaService:
             start_response("204 No Content", [("Content-Length", "0")])
             return [b""]
         if invocation_type == "Event":
-            threading.Thread(target=self.run, args=(account, region, function, event),
+            threading.Thread(target=self.run, args=(function, event),
                              daemon=True).start()
             start_response("202 Accepted", [("Content-Length", "0"),
                                             ("x-amzn-RequestId", str(uuid.uuid4()))])
             return [b""]
-        result = self.run(account, region, function, event)
+        result = self.run(function, event)
         headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", result.request_id),
                    ("X-Amz-Executed-Version", result.executed_version),
                    ("Content-Length", str(len(result.payload)))]

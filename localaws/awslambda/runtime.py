@@ -8,6 +8,10 @@ versions and aliases running the code they were published with.
 
 Limitations: every Python runtime runs on this machine's Python (3.11); no other languages,
 container images, memory limits, concurrency limits, SnapStart or extensions.
+
+The function comes from the bridge's reader as a ``moto_bridge.LambdaFunction`` (its code,
+layers and configuration copied out of moto); credentials from the local STS and log lines go
+through the bridge too. Nothing here holds a moto object.
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import moto_bridge
+from .. import iam_eval, moto_bridge
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 # AWS gives the init phase 10 s before it fails the invocation.
@@ -80,12 +84,11 @@ class FunctionSpec:
         return self.log_group or f"/aws/lambda/{self.name}"
 
     @classmethod
-    def of(cls, account: str, region: str, function: Any) -> "FunctionSpec":
-        return cls(account, region, function.function_name, function.function_arn,
-                   str(function.version), function.handler or "", function.run_time or "",
-                   function.role, float(function.timeout or 3), int(function.memory_size or 128),
-                   dict(function.environment_vars or {}), function.code_bytes,
-                   function.code_sha_256, moto_bridge.lambda_layer_zips(account, region, function))
+    def of(cls, function: moto_bridge.LambdaFunction) -> "FunctionSpec":
+        return cls(function.account, function.region, function.name, function.arn,
+                   function.version, function.handler, function.runtime, function.role,
+                   function.timeout, function.memory, dict(function.environment), function.code,
+                   function.code_sha, list(function.layers))
 
     @property
     def key(self) -> tuple:
@@ -327,15 +330,13 @@ class LambdaRuntime:
     def _may_log(spec: FunctionSpec, stream: str) -> bool:
         """Lambda writes logs with the function's role: it needs logs:PutLogEvents (for example
         from the AWSLambdaBasicExecutionRole managed policy)."""
-        from .. import iam_eval
-
         role = moto_bridge.role_by_arn(spec.account, spec.role)
         if role is None:
             return False
         arn = (f"arn:aws:logs:{spec.region}:{spec.account}:log-group:{spec.log_group_name}"
                f":log-stream:{stream}")
         return iam_eval.evaluate("logs:PutLogEvents", arn,
-                                 identity_policies=moto_bridge.role_identity_policies(role)).allowed
+                                 identity_policies=role.identity_policies).allowed
 
     def _reap(self) -> None:
         while not self._stopping.wait(10):

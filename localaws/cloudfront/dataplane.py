@@ -19,6 +19,10 @@ Supported:
 Limitations: no caching (every request goes to the origin), no viewer-response, origin-request
 or origin-response triggers, no CloudFront Functions, no custom origins, no signed URLs, HTTP
 only; a disabled distribution answers 403.
+
+Reads distributions and functions through the bridge's readers (``moto_bridge.Distribution``,
+``moto_bridge.LambdaFunction``), runs edge functions with the Lambda service and reaches origins
+with the S3 front it is given; it never imports moto.
 """
 from __future__ import annotations
 
@@ -105,13 +109,13 @@ class CloudFrontDataPlane:
 
     # --- the request flow ---------------------------------------------------------------------
 
-    def _distribution(self, environ: dict[str, Any]) -> tuple[Any, str]:
+    def _distribution(self, environ: dict[str, Any]) -> tuple[moto_bridge.Distribution, str]:
         path = environ.get("PATH_INFO", "")
         raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or path
         raw = raw.split("?", 1)[0]
         if path.startswith(PREFIX):
             dist_id, _, rest = raw[raw.index(PREFIX) + len(PREFIX):].partition("/")
-            found = [d for d in moto_bridge.cloudfront_distributions() if d.distribution_id == dist_id]
+            found = [d for d in moto_bridge.cloudfront_distributions() if d.id == dist_id]
             uri = "/" + rest
         else:
             host = environ.get("HTTP_HOST", "").split(":")[0]
@@ -124,16 +128,15 @@ class CloudFrontDataPlane:
 
     def _handle(self, environ: dict[str, Any], stream: Any, request_id: str) -> tuple[int, dict, bytes]:
         dist, uri = self._distribution(environ)
-        config = dist.distribution_config
-        if str(config.Enabled).lower() != "true":
+        if not dist.enabled:
             raise EdgeError(403, "Error", "The distribution is disabled.")
-        behaviour = config.DefaultCacheBehavior
-        for candidate in (config.CacheBehaviors or {}).get("Items") or []:
+        behaviour = dist.default_behaviour
+        for candidate in dist.behaviours:
             if fnmatch.fnmatchcase(uri.lstrip("/"), candidate.path_pattern.lstrip("/")):
                 behaviour = candidate
                 break
         method = environ["REQUEST_METHOD"].upper()
-        if method not in behaviour.allowed_methods.items:
+        if method not in behaviour.allowed_methods:
             raise EdgeError(403, "Error", "This distribution is not configured to allow the HTTP request "
                             "method that was used for this request. The distribution supports only "
                             "cachable requests.")
@@ -146,7 +149,7 @@ class CloudFrontDataPlane:
             "querystring": environ.get("QUERY_STRING", ""),
             "uri": uri,
         }
-        for association in (behaviour.lambda_function_associations or {}).get("Items") or []:
+        for association in behaviour.lambda_associations:
             if association.get("EventType") != "viewer-request":
                 continue
             outcome = self._viewer_request(dist, association, request, body, request_id)
@@ -156,7 +159,7 @@ class CloudFrontDataPlane:
         # The viewer's body unchanged (no edge function replaced it): S3 reuses its MD5.
         return self._origin(dist, behaviour, request, body, body_md5 if body is viewer_body else None)
 
-    def _viewer_request(self, dist: Any, association: dict, request: dict, body: Any,
+    def _viewer_request(self, dist: moto_bridge.Distribution, association: dict, request: dict, body: Any,
                         request_id: str) -> dict:
         arn = association["LambdaFunctionARN"]
         function = moto_bridge.lambda_function(moto_bridge.ACCOUNT_ID, "us-east-1", arn)
@@ -170,11 +173,11 @@ class CloudFrontDataPlane:
                                      "encoding": "base64",
                                      "data": base64.b64encode(head[:VIEWER_BODY_LIMIT]).decode()}
         event = {"Records": [{"cf": {
-            "config": {"distributionDomainName": dist.domain_name, "distributionId": dist.distribution_id,
+            "config": {"distributionDomainName": dist.domain_name, "distributionId": dist.id,
                        "eventType": "viewer-request", "requestId": request_id},
             "request": event_request}}]}
-        result = self.awslambda.run(moto_bridge.ACCOUNT_ID, "us-east-1", function, json.dumps(event),
-                                    log_group=f"/aws/lambda/us-east-1.{function.function_name}")
+        result = self.awslambda.run(function, json.dumps(event),
+                                    log_group=f"/aws/lambda/us-east-1.{function.name}")
         if result.failed:
             # Exceptions and timeouts alike: 503 with LambdaExecutionError (as observed on AWS).
             raise EdgeError(503, "LambdaExecutionError", "The Lambda function associated with the "
@@ -219,10 +222,9 @@ class CloudFrontDataPlane:
                      "method": request["method"]}
         return {"request": forwarded, "body": new_body}
 
-    def _origin(self, dist: Any, behaviour: Any, request: dict, body: Any,
-                body_md5: str | None) -> tuple[int, dict, bytes]:
-        origins = {o.id: o for o in dist.distribution_config.Origins["Items"]}
-        origin = origins[behaviour.target_origin_id]
+    def _origin(self, dist: moto_bridge.Distribution, behaviour: moto_bridge.CacheBehaviour,
+                request: dict, body: Any, body_md5: str | None) -> tuple[int, dict, bytes]:
+        origin = dist.origins[behaviour.target_origin_id]
         bucket = _s3_bucket(origin.domain_name)
         if bucket is None:
             raise EdgeError(502, "Error", "The local AWS reaches S3 origins only; "
@@ -238,22 +240,21 @@ class CloudFrontDataPlane:
             headers[entries[0].get("key") or name] = entries[0]["value"]
         query = dict(parse_qsl(request["querystring"], keep_blank_values=True))
         # The URI stays percent-encoded here: the S3 call decodes it exactly once.
-        path = f"/{bucket}{origin.origin_path or ''}{request['uri']}"
+        path = f"/{bucket}{origin.origin_path}{request['uri']}"
         response = self.s3.call(caller, request["method"], path, query=query, headers=headers, body=body,
                                 body_md5=body_md5)
         kept = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "server")}
         return response.status, kept, response.body
 
-    def _origin_identity(self, dist: Any, origin: Any) -> Caller:
-        s3_config = getattr(origin, "s3_origin_config", None) or {}
-        oai = s3_config.get("OriginAccessIdentity", "")
+    def _origin_identity(self, dist: moto_bridge.Distribution, origin: moto_bridge.Origin) -> Caller:
+        oai = origin.origin_access_identity
         if oai:
             identity = self.identities.find(oai.rsplit("/", 1)[-1])
             if identity is not None:
                 return Caller(iam_eval.Principal(arn=principal_arn(identity["id"]),
                                                  canonical_user=identity["canonical"]), [], "oai")
             return Caller()
-        if getattr(origin, "origin_access_control_id", ""):
+        if origin.origin_access_control_id:
             return Caller(iam_eval.Principal(service="cloudfront.amazonaws.com"), [], "oac",
                           context={"AWS:SourceArn": dist.arn, "AWS:SourceAccount": moto_bridge.ACCOUNT_ID})
         return Caller()

@@ -4,6 +4,11 @@ https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-p
 a numbered version of a function in us-east-1 (not $LATEST, not an alias), no environment
 variables, a supported runtime, viewer triggers within 5 s and 128 MB, a role that
 edgelambda.amazonaws.com may assume, and IncludeBody only on request events.
+
+The rules read the function and its role through the bridge's readers and refuse by raising
+:class:`InvalidLambdaFunctionAssociation`; server.py hands :func:`check_associations` to
+``moto_bridge.install``, which answers the refusal as CloudFront's error. Nothing here imports
+moto.
 """
 from __future__ import annotations
 
@@ -19,10 +24,14 @@ _ARN = re.compile(r"^arn:aws:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):f
                   r"(?P<name>[A-Za-z0-9_-]+)(?::(?P<qualifier>[^:]+))?$")
 
 
-def _invalid(message: str) -> Exception:
-    from moto.cloudfront.exceptions import CloudFrontException
+class InvalidLambdaFunctionAssociation(moto_bridge.Rejected):
+    """CloudFront's 400 InvalidLambdaFunctionAssociation, with the rule that was broken."""
 
-    return CloudFrontException("InvalidLambdaFunctionAssociation", message)
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidLambdaFunctionAssociation", message)
+
+
+_invalid = InvalidLambdaFunctionAssociation
 
 
 def check_association(item: dict[str, Any]) -> None:
@@ -43,26 +52,26 @@ def check_association(item: dict[str, Any]) -> None:
     function = moto_bridge.lambda_function(match.group("account"), "us-east-1", match.group("name"), qualifier)
     if function is None:
         raise _invalid(f"The function does not exist or CloudFront cannot access it. ARN: {arn}")
-    if function.environment_vars:
+    if function.environment:
         raise _invalid(f"The function cannot have environment variables. Function: {arn}")
-    if function.run_time not in RUNTIMES:
+    if function.runtime not in RUNTIMES:
         raise _invalid(f"The function has a runtime that is not supported by Lambda@Edge: "
-                       f"{function.run_time} Function: {arn} Supported runtimes: [{', '.join(RUNTIMES)}]")
+                       f"{function.runtime} Function: {arn} Supported runtimes: [{', '.join(RUNTIMES)}]")
     # Quotas: viewer triggers 5 s and 128 MB, origin triggers 30 s and Lambda's memory limit.
     viewer = event.startswith("viewer-")
     max_timeout, max_memory = (5, 128) if viewer else (30, 10240)
-    if float(function.timeout or 3) > max_timeout:
+    if function.timeout > max_timeout:
         raise _invalid("The function timeout is larger than the maximum allowed for functions that are "
-                       f"triggered by a CloudFront event: {function.timeout} Max allowed: {max_timeout} "
+                       f"triggered by a CloudFront event: {function.timeout:g} Max allowed: {max_timeout} "
                        f"Function: {arn}")
-    if int(function.memory_size or 128) > max_memory:
+    if function.memory > max_memory:
         raise _invalid("The function memory size is larger than the maximum allowed size for functions "
-                       f"that are triggered by a CloudFront event: {function.memory_size} Max allowed: "
+                       f"that are triggered by a CloudFront event: {function.memory} Max allowed: "
                        f"{max_memory} Function: {arn}")
     if item.get("IncludeBody") and event not in ("viewer-request", "origin-request"):
         raise _invalid("The IncludeBody option can only be used with viewer-request or origin-request events.")
     role = moto_bridge.role_by_arn(match.group("account"), function.role)
-    trust = moto_bridge.role_trust_policy(role) if role is not None else None
+    trust = role.trust_policy if role is not None else None
     if not (iam_eval.trust_allows(trust, "edgelambda.amazonaws.com")
             and iam_eval.trust_allows(trust, "lambda.amazonaws.com")):
         raise _invalid("The function execution role must be assumable with edgelambda.amazonaws.com as "
@@ -71,6 +80,8 @@ def check_association(item: dict[str, Any]) -> None:
 
 
 def check_associations(associations: list[tuple[str, dict[str, Any]]]) -> None:
+    """Check each ``(path pattern, association)`` of a distribution config, and that a cache
+    behaviour has one function per event type."""
     seen: set[tuple[str, str]] = set()
     for pattern, item in associations:
         check_association(item)

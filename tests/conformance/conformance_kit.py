@@ -1,4 +1,7 @@
-"""Sources and builders for the conformance suite: plain boto3 calls and requests.
+"""Sources, fixtures and builders for the conformance suite: plain boto3 calls and requests.
+
+(No conftest.py here: the suite's fixtures are imported from this module by name, so that
+``from conftest import ...`` in the tests above keeps finding tests/conftest.py.)
 
 Every case in this folder replays a request sequence whose answer from real AWS is public and
 checks the local AWS gives the same status, error code, message, fields and header casing.
@@ -12,6 +15,7 @@ import time
 import uuid
 import zipfile
 
+import pytest
 import requests
 
 ACCOUNT = "123456789012"
@@ -46,6 +50,34 @@ def zipped(source: str, filename: str = "app.py") -> bytes:
         info.external_attr = 0o644 << 16
         archive.writestr(info, source)
     return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def create_function(aws):
+    """create_function(source, handler="app.handler", timeout=3) -> the CreateFunction answer."""
+    def create(source, handler="app.handler", timeout=3, filename="app.py"):
+        name = unique("conffn")
+        iam = aws("iam")
+        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
+        iam.attach_role_policy(RoleName=name, PolicyArn=BASIC_EXECUTION)
+        return aws("lambda").create_function(
+            FunctionName=name, Runtime="python3.12", Role=role, Handler=handler, Timeout=timeout,
+            Code={"ZipFile": zipped(source, filename)})
+    return create
+
+
+@pytest.fixture(scope="module")
+def invoke_role(aws):
+    """A role API Gateway may assume, allowed `action` on everything."""
+    def create(action):
+        name = unique("confrole")
+        iam = aws("iam")
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(APIGW_TRUST))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}))
+        return arn
+    return create
 
 
 def lambda_uri(function_arn: str) -> str:

@@ -12,7 +12,8 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from conformance_kit import ACCOUNT, LS_LAMBDA, LS_LAMBDA_API, REGION, wait_for_logs
+from conformance_kit import (ACCOUNT, LS_LAMBDA, LS_LAMBDA_API, REGION, create_function,  # noqa: F401
+                             wait_for_logs)
 
 TIMEOUT_FN = '''
 import time

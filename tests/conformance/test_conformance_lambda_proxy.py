@@ -13,7 +13,8 @@ import json
 import pytest
 import requests
 
-from conformance_kit import (LS_APIGW_LAMBDA, LS_APIGW_LAMBDA_TEST, invoke_url, lambda_uri,
+from conformance_kit import (LS_APIGW_LAMBDA, LS_APIGW_LAMBDA_TEST, create_function, invoke_role,  # noqa: F401
+                             invoke_url, lambda_uri,
                              unique)
 
 ECHO_EVENT = '''
