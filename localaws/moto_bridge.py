@@ -285,6 +285,12 @@ def install(*, check_associations: Callable[[list[tuple[str, dict[str, Any]]]], 
         method = self.get_method(function_id, resource_id, method_type)
         _validate_request_mapping(mapping, method.request_parameters or {})
         _validate_proxy_uri(integration_type, uri)
+        # AWS fills in what the caller left out (recorded: every PutIntegration answer carries
+        # passthroughBehavior WHEN_NO_MATCH and timeoutInMillis 29000); moto stores None.
+        if kwargs.get("passthrough_behavior") is None:
+            kwargs["passthrough_behavior"] = "WHEN_NO_MATCH"
+        if kwargs.get("timeout_in_millis") is None:
+            kwargs["timeout_in_millis"] = 29000
         return original_put_integration(self, function_id, resource_id, method_type, integration_type,
                                         uri, *args, **kwargs)
 
