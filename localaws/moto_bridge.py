@@ -4,7 +4,9 @@ moto serves the control plane; the data plane reads what moto stored through the
 below and nowhere else. Only this module imports ``moto`` (an import-linter contract in
 pyproject.toml checks it), and its readers return the emulator's own dataclasses
 (:class:`RestApi`, :class:`Role`, :class:`LambdaFunction`, :class:`Distribution`, ...), never a
-moto object, so a moto upgrade is checked here alone. The patches replace private methods of
+moto object, so a moto upgrade is checked here alone (moto's own WSGI app, from
+:func:`make_moto_app`, :func:`s3_app` and :func:`service_app`, is handed out only to be called as
+a WSGI app). The patches replace private methods of
 moto, so moto is pinned exactly: :data:`MOTO_VERSION` is the version this module was written
 for (tests/test_layers.py fails, naming both versions, when another one is installed).
 
@@ -44,7 +46,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import moto
-
 from moto.apigateway import models as apigw_models
 from moto.apigateway import responses as apigw_responses
 from moto.apigateway.models import apigateway_backends

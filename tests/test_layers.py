@@ -155,3 +155,65 @@ def test_another_moto_is_named_with_what_to_do():
     assert moto_bridge.version_problem("5.3.0") == (
         f"the local AWS's moto bridge was written for moto {moto_bridge.MOTO_VERSION}; 5.3.0 is "
         "installed: pip install -e '.[test]'")
+
+
+def _moto_objects(value, path="result"):
+    """Where in ``value`` (dataclasses, dicts, lists of plain values) an object that is not plain
+    data sits: a moto model, or anything else the emulator did not define."""
+    import dataclasses
+    import datetime
+
+    if value is None or isinstance(value, (str, bytes, int, float, bool, datetime.datetime)):
+        return []
+    if dataclasses.is_dataclass(value):
+        if not type(value).__module__.startswith("localaws."):
+            return [f"{path}: {type(value).__module__}.{type(value).__name__}"]
+        return [found for f in dataclasses.fields(value)
+                for found in _moto_objects(getattr(value, f.name), f"{path}.{f.name}")]
+    if isinstance(value, dict):
+        return [found for k, v in value.items()
+                for found in _moto_objects(k, f"{path} key") + _moto_objects(v, f"{path}[{k!r}]")]
+    if isinstance(value, (list, tuple)):
+        return [found for i, v in enumerate(value) for found in _moto_objects(v, f"{path}[{i}]")]
+    return [f"{path}: {type(value).__module__}.{type(value).__name__}"]
+
+
+def test_the_bridge_readers_hand_out_plain_data_never_a_moto_object(aws, make_function, name):
+    """What the data plane reads of moto's state comes back as the bridge's own dataclasses and
+    plain values, so no module but moto_bridge.py depends on moto's models."""
+    from test_cloudfront_control_plane import distribution_config
+
+    from localaws import moto_bridge
+
+    account = moto_bridge.ACCOUNT_ID
+    function = make_function("def handler(e, c):\n    return 1\n", Environment={"Variables": {"A": "1"}})
+    aws("lambda").add_permission(FunctionName=function["FunctionName"], StatementId="s",
+                                 Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com")
+    apigw = aws("apigateway")
+    api = apigw.create_rest_api(name=name)["id"]
+    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+    apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+    apigw.create_deployment(restApiId=api, stageName="v1", variables={"k": "v"})
+    aws("s3").create_bucket(Bucket=name)
+    aws("cloudfront").create_distribution(DistributionConfig=distribution_config(name))
+    user_key = aws("iam").create_access_key(UserName=aws("iam").create_user(UserName=name)["User"]["UserName"])
+
+    readers = {
+        "find_rest_api": moto_bridge.find_rest_api(api),
+        "role_by_arn": moto_bridge.role_by_arn(account, function["Role"]),
+        "lambda_function": moto_bridge.lambda_function(account, "us-east-1", function["FunctionArn"]),
+        "assume_role": moto_bridge.assume_role(account, function["Role"], "s"),
+        "cloudfront_distributions": moto_bridge.cloudfront_distributions(),
+        "find_credentials": moto_bridge.find_credentials(user_key["AccessKey"]["AccessKeyId"]),
+        "api_keys_for_stage": moto_bridge.api_keys_for_stage(account, "us-east-1", api, "v1"),
+        "bucket_policy": moto_bridge.bucket_policy(name),
+    }
+    assert readers["find_rest_api"].stages["v1"].variables == {"k": "v"}
+    assert readers["lambda_function"].environment == {"A": "1"}
+    assert readers["lambda_function"].resource_policy["Statement"]
+    assert any(d.origins["s3"].domain_name == f"{name}.s3.us-east-1.amazonaws.com"
+               for d in readers["cloudfront_distributions"])
+    assert readers["find_credentials"]["kind"] == "user"
+    for reader, value in readers.items():
+        assert _moto_objects(value, reader) == []
