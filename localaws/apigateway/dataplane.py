@@ -76,6 +76,8 @@ class ApiRequest:
     body: bytes
     body_md5: str
     source_ip: str
+    port: str = "443"
+    scheme: str = "https"
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
@@ -216,6 +218,8 @@ class ApiGatewayDataPlane:
             body=body,
             body_md5=body_md5,
             source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
+            port=str(environ.get("SERVER_PORT", "443")),
+            scheme=environ.get("wsgi.url_scheme", "https"),
         )
 
     # --- the request flow -------------------------------------------------------------------
@@ -393,6 +397,15 @@ class ApiGatewayDataPlane:
         multi_headers: dict[str, list[str]] = {}
         for name, value in request.headers.items():
             multi_headers.setdefault(name, []).append(value)
+        # What API Gateway's front end adds (recorded in every event): the trace id and the
+        # X-Forwarded-* trio, the client's address appended to any X-Forwarded-For it sent.
+        present = {name.lower(): name for name in multi_headers}
+        if "x-amzn-trace-id" not in present:
+            multi_headers["X-Amzn-Trace-Id"] = [f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"]
+        forwarded = multi_headers.pop(present.get("x-forwarded-for", "X-Forwarded-For"), [])
+        multi_headers["X-Forwarded-For"] = [", ".join([*forwarded, request.source_ip])]
+        multi_headers["X-Forwarded-Port"] = [request.port]
+        multi_headers["X-Forwarded-Proto"] = [request.scheme]
         multi_query: dict[str, list[str]] = {}
         for name, value in request.query:
             multi_query.setdefault(name, []).append(value)
