@@ -401,3 +401,50 @@ def test_the_copy_source_is_a_condition_key(s3, anonymous):
     refused = client_error(lambda: anonymous.copy_object(
         Bucket=s3.bucket, Key="copy2", CopySource={"Bucket": s3.bucket, "Key": "secret/b"}))
     assert refused["Error"]["Code"] == "AccessDenied"
+
+
+# --- aws-chunked bodies with trailing checksums (the JavaScript SDK's streams) -----------------
+
+def aws_chunked(payload: bytes, trailer: str, value: str, size: int = 64 * 1024) -> bytes:
+    """STREAMING-UNSIGNED-PAYLOAD-TRAILER encoding
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html)."""
+    out = b""
+    for start in range(0, len(payload), size):
+        piece = payload[start:start + size]
+        out += f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    return out + f"0\r\n{trailer}:{value}\r\n\r\n".encode()
+
+
+def chunked_headers(payload: bytes) -> dict:
+    return {**SIGNED, "Content-Encoding": "aws-chunked", "x-amz-trailer": "x-amz-checksum-crc32",
+            "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            "x-amz-decoded-content-length": str(len(payload))}
+
+
+def test_a_trailing_checksum_is_verified_and_the_body_decoded(s3, url):
+    """CHECKSUM ("Using trailing checksums"): S3 decodes the chunks and checks the trailer.
+    Before: the trailer was not checked (a wrong one was stored with 200)."""
+    payload = os.urandom(200 * 1024 + 7)
+    wrong = requests.put(url("t", "x-id=PutObject"), headers=chunked_headers(payload),
+                         data=aws_chunked(payload, "x-amz-checksum-crc32", crc32(b"other")))
+    assert wrong.status_code == 400 and code_of(wrong) == "BadDigest", wrong.text
+    assert not stored(s3, "t")
+    right = requests.put(url("t", "x-id=PutObject"), headers=chunked_headers(payload),
+                         data=aws_chunked(payload, "x-amz-checksum-crc32", crc32(payload)))
+    assert right.status_code == 200, right.text
+    assert right.headers["x-amz-checksum-crc32"] == crc32(payload)
+    got = s3.get_object(Bucket=s3.bucket, Key="t", ChecksumMode="ENABLED")
+    assert got["Body"].read() == payload and got["ChecksumCRC32"] == crc32(payload)
+    assert "ContentEncoding" not in got  # aws-chunked is not the object's encoding
+
+
+def test_a_trailing_part_checksum_is_verified(s3, url):
+    upload_id = s3.create_multipart_upload(Bucket=s3.bucket, Key="tp", ChecksumAlgorithm="CRC32")["UploadId"]
+    part = os.urandom(1000)
+    target = url("tp", f"partNumber=1&uploadId={upload_id}&x-id=UploadPart")
+    wrong = requests.put(target, headers=chunked_headers(part),
+                         data=aws_chunked(part, "x-amz-checksum-crc32", crc32(b"x")))
+    assert wrong.status_code == 400 and code_of(wrong) == "BadDigest"
+    right = requests.put(target, headers=chunked_headers(part),
+                         data=aws_chunked(part, "x-amz-checksum-crc32", crc32(part)))
+    assert right.status_code == 200 and right.headers["x-amz-checksum-crc32"] == crc32(part)

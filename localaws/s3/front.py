@@ -53,32 +53,33 @@ _BUCKET_SUBRESOURCES = {
 }
 
 
+# Operations (operation.py) whose IAM action is not s3:<operation name>.
+_ACTIONS = {
+    "ListBuckets": "s3:ListAllMyBuckets", "ListObjects": "s3:ListBucket", "ListObjectsV2": "s3:ListBucket",
+    "HeadBucket": "s3:ListBucket", "HeadObject": "s3:GetObject", "CopyObject": "s3:PutObject",
+    "UploadPart": "s3:PutObject", "UploadPartCopy": "s3:PutObject", "CreateMultipartUpload": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject", "ListParts": "s3:ListMultipartUploadParts",
+    "PostObject": "s3:PutObject", "DeleteObjects": "s3:DeleteObject",
+}
+
+
 def action_for(method: str, key: str | None, query: dict[str, str], bucket: str = "x") -> str:
-    """The IAM action S3 authorizes for a REST call
+    """The IAM action S3 authorizes for a REST call, from the operation it is (operation.py)
     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-actions.html)."""
-    method = method.upper()
-    if not bucket:
-        return "s3:ListAllMyBuckets"
-    if key:
-        if "uploadId" in query:
-            return {"DELETE": "s3:AbortMultipartUpload",
-                    "GET": "s3:ListMultipartUploadParts"}.get(method, "s3:PutObject")
-        if "tagging" in query:
-            return {"GET": "s3:GetObjectTagging", "DELETE": "s3:DeleteObjectTagging"}.get(
-                method, "s3:PutObjectTagging")
-        if "acl" in query:
-            return "s3:GetObjectAcl" if method == "GET" else "s3:PutObjectAcl"
-        return {"GET": "s3:GetObject", "HEAD": "s3:GetObject",
-                "DELETE": "s3:DeleteObject"}.get(method, "s3:PutObject")
-    for name, (get, put, delete) in _BUCKET_SUBRESOURCES.items():
-        if name in query:
-            chosen = {"GET": get, "HEAD": get, "PUT": put, "DELETE": delete}.get(method)
-            return chosen or get
-    if method == "POST" and "delete" in query:
-        return "s3:DeleteObject"
-    if method == "POST":
-        return "s3:PutObject"  # browser-based (presigned POST) uploads
-    return {"PUT": "s3:CreateBucket", "DELETE": "s3:DeleteBucket"}.get(method, "s3:ListBucket")
+    return action_of(classify(method, bucket, key, urlencode(query)))
+
+
+def action_of(op: Operation) -> str:
+    if op.name in _ACTIONS:
+        return _ACTIONS[op.name]
+    if ":" in op.name:  # a bucket subresource, or an object one S3 has no operation for
+        subresource = op.name.split(":", 1)[1]
+        if "Bucket:" in op.name:
+            get, put, delete = _BUCKET_SUBRESOURCES.get(subresource) or (
+                "s3:ListBucket", "s3:CreateBucket", "s3:DeleteBucket")
+            return {"GET": get, "HEAD": get, "PUT": put, "DELETE": delete}.get(op.method) or get
+        return "s3:GetObject" if op.method in ("GET", "HEAD") else "s3:PutObject"
+    return f"s3:{op.name}"
 
 
 def split_path(path: str) -> tuple[str, str | None]:
