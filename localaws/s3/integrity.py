@@ -688,8 +688,8 @@ class Integrity:
             if found is None or found[0] != etag.strip().strip('"') or checksum_differs:
                 return error_response(
                     400, "InvalidPart", "One or more of the specified parts could not be found. The "
-                    "part may not have been uploaded, or the specified entity tag may not match the "
-                    "part's entity tag.", UploadId=upload_id, PartNumber=str(number), ETag=etag)
+                    "part might not have been uploaded, or the specified entity tag might not have "
+                    "matched the part's entity tag.", UploadId=upload_id, PartNumber=str(number), ETag=etag)
         minimum = moto_bridge.part_min_size()
         for number, etag, _ in parts[:-1]:
             size = uploaded[number][1]
