@@ -6,7 +6,11 @@ Supported: the object and bucket actions an API Gateway S3 integration can call 
 calling service acts as (an assumed role, or anonymous when an integration has no role).
 
 Clients' own requests (SDK calls, presigned URLs, anonymous) are authenticated by s3auth and
-authorized here the same way before moto's S3 serves them.
+authorized here the same way before moto's S3 serves them. Each request is named once
+(operation.py); its IAM action follows from that name, and so does what integrity.py does
+with it. A bucket that does not exist is 404 NoSuchBucket for anyone. Policy conditions see
+S3's condition keys: s3:prefix, s3:delimiter, s3:max-keys, s3:ExistingObjectTag/<key>,
+s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys, s3:x-amz-copy-source and the x-amz-* keys.
 
 Limitations: Block Public Access settings are not applied to policy evaluation; ACLs are ignored.
 """
