@@ -448,3 +448,16 @@ def test_a_trailing_part_checksum_is_verified(s3, url):
     right = requests.put(target, headers=chunked_headers(part),
                          data=aws_chunked(part, "x-amz-checksum-crc32", crc32(part)))
     assert right.status_code == 200 and right.headers["x-amz-checksum-crc32"] == crc32(part)
+
+
+def test_a_checksum_hoisted_into_a_presigned_query_is_checked(endpoint, s3):
+    """The AWS SDK for JavaScript v3 moves x-amz-* headers into a presigned URL's query
+    (x-amz-checksum-crc32, x-amz-sdk-checksum-algorithm); S3 treats them as those headers."""
+    path = f"/{s3.bucket}/hoisted.bin?x-id=PutObject&x-amz-sdk-checksum-algorithm=CRC32&x-amz-checksum-crc32="
+    wrong = requests.put(presign(endpoint, "PUT", path + requests.utils.quote(crc32(b""), safe="")), data=b"payload")
+    assert wrong.status_code == 400 and code_of(wrong) == "BadDigest", wrong.text
+    assert not stored(s3, "hoisted.bin")
+    right = requests.put(presign(endpoint, "PUT", path + requests.utils.quote(crc32(b"payload"), safe="")),
+                         data=b"payload")
+    assert right.status_code == 200, right.text
+    assert right.headers["x-amz-checksum-crc32"] == crc32(b"payload")

@@ -132,6 +132,22 @@ def request_context(action: str, bucket: str, key: str | None, query: dict[str, 
     return context
 
 
+# The presigned URL's own parameters; any other x-amz-* query parameter stands for its header.
+_SIGNATURE_PARAMETERS = frozenset({"x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires",
+                                   "x-amz-signedheaders", "x-amz-signature", "x-amz-security-token",
+                                   "x-amz-content-sha256"})
+
+
+def hoist_query_headers(environ: dict[str, Any]) -> None:
+    """``x-amz-*`` headers a presigned URL carries in its query (the AWS SDK for JavaScript
+    hoists ``x-amz-checksum-crc32``, ``x-amz-acl``, ``x-amz-meta-*``... there) act as the
+    headers they name, as on S3; a header actually sent wins."""
+    for name, value in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True):
+        lowered = name.lower()
+        if lowered.startswith("x-amz-") and lowered not in _SIGNATURE_PARAMETERS:
+            environ.setdefault("HTTP_" + lowered.upper().replace("-", "_"), value)
+
+
 class S3Front:
     """Authorizes data-plane calls to S3, then runs them against moto's S3 in-process."""
 
@@ -279,6 +295,7 @@ class S3Front:
             from .post import PostUploads
 
             return PostUploads(self).handle(environ, start_response, s3_app, bucket)
+        hoist_query_headers(environ)
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
         op = classify(environ["REQUEST_METHOD"], bucket, key, environ.get("QUERY_STRING", ""), headers)
         refused = self.key_too_long(environ["REQUEST_METHOD"], path) or self.authorize(
