@@ -687,16 +687,18 @@ class Integrity:
                                     and checksums[algorithm] != stored[algorithm])
             if found is None or found[0] != etag.strip().strip('"') or checksum_differs:
                 return error_response(
-                    400, "InvalidPart", "One or more of the specified parts could not be found. The "
-                    "part might not have been uploaded, or the specified entity tag might not have "
-                    "matched the part's entity tag.", UploadId=upload_id, PartNumber=str(number), ETag=etag)
+                    # S3's wording as recorded against AWS (2026-02; two spaces after the first
+                    # sentence), not the error table's paraphrase.
+                    400, "InvalidPart", "One or more of the specified parts could not be found.  The "
+                    "part may not have been uploaded, or the specified entity tag may not match the "
+                    "part's entity tag.", UploadId=upload_id, PartNumber=str(number), ETag=etag)
         minimum = moto_bridge.part_min_size()
         for number, etag, _ in parts[:-1]:
             size = uploaded[number][1]
             if size < minimum:
                 return error_response(
                     400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed "
-                    "object size.", ProposedSize=str(size), MinSizeAllowed=str(minimum),
+                    "size", ProposedSize=str(size), MinSizeAllowed=str(minimum),
                     PartNumber=str(number), ETag=uploaded[number][0])
         return None
 

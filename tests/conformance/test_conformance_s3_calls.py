@@ -12,7 +12,6 @@ from botocore.exceptions import ClientError
 
 from conformance_kit import LS_S3, unique
 
-C_CLIENTS = "fixed in branch c-clients"
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +61,6 @@ def _upload_two_small_parts(s3, bucket, key):
     return upload_id, parts
 
 
-@pytest.mark.xfail(strict=True, reason=C_CLIENTS)
 def test_complete_with_parts_too_small(s3, bucket):
     """LS_S3 test_multipart_complete_multipart_too_small (recorded 2026-02-21): 400
     EntityTooSmall with ETag (unquoted), MinSizeAllowed, PartNumber and ProposedSize."""
@@ -76,7 +74,6 @@ def test_complete_with_parts_too_small(s3, bucket):
                      "MinSizeAllowed": "5242880", "PartNumber": "1", "ProposedSize": "4"}
 
 
-@pytest.mark.xfail(strict=True, reason=C_CLIENTS)
 @pytest.mark.parametrize("etag,number", [("8d777f385d3dfec8815d20f7496026dc", 2),
                                          ("d41d8cd98f00b204e9800998ecf8427e", 1)],
                          ids=["wrong-part-number", "wrong-etag"])
