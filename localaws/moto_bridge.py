@@ -39,6 +39,7 @@ from __future__ import annotations
 import copy
 import os
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -280,17 +281,95 @@ def install(*, check_associations: Callable[[list[tuple[str, dict[str, Any]]]], 
 
     original_put_integration = apigw_models.APIGatewayBackend.put_integration
 
-    def put_integration(self, function_id, resource_id, method_type, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def put_integration(self, function_id, resource_id, method_type, integration_type, uri, *args, **kwargs):  # type: ignore[no-untyped-def]
         mapping = kwargs.get("request_parameters") or {}
         method = self.get_method(function_id, resource_id, method_type)
         _validate_request_mapping(mapping, method.request_parameters or {})
-        return original_put_integration(self, function_id, resource_id, method_type, *args, **kwargs)
+        _validate_proxy_uri(integration_type, uri)
+        # AWS fills in what the caller left out (recorded: every PutIntegration answer carries
+        # passthroughBehavior WHEN_NO_MATCH and timeoutInMillis 29000); moto stores None.
+        if kwargs.get("passthrough_behavior") is None:
+            kwargs["passthrough_behavior"] = "WHEN_NO_MATCH"
+        if kwargs.get("timeout_in_millis") is None:
+            kwargs["timeout_in_millis"] = 29000
+        return original_put_integration(self, function_id, resource_id, method_type, integration_type,
+                                        uri, *args, **kwargs)
 
     apigw_models.APIGatewayBackend.put_integration = put_integration
+
+    # UpdateIntegration and UpdateIntegrationResponse (JSON-patch operations): moto has neither.
+    def update_integration(self):  # type: ignore[no-untyped-def]
+        parts = self.path.split("/")
+        integration = self.backend.get_integration(parts[2], parts[4], parts[6])
+        _apply_patch(integration, self._get_param("patchOperations") or [], _INTEGRATION_FIELDS)
+        return 200, {"Content-Type": "application/json"}, json.dumps(integration.to_json())
+
+    def update_integration_response(self):  # type: ignore[no-untyped-def]
+        parts = self.path.split("/")
+        response = self.backend.get_integration_response(parts[2], parts[4], parts[6], parts[9])
+        _apply_patch(response, self._get_param("patchOperations") or [], _INTEGRATION_RESPONSE_FIELDS)
+        return 200, {"Content-Type": "application/json"}, json.dumps(response.to_json())
+
+    apigw_responses.APIGatewayResponse.update_integration = update_integration
+    apigw_responses.APIGatewayResponse.update_integration_response = update_integration_response
     _install_lambda_patches(trust_allows)
     _install_cloudfront_patches(check_associations)
     _install_s3_streaming_patches()
     _install_usage_plan_patches()
+
+
+# Patchable fields: JSON name -> moto attribute (maps patch as /name/key, values as /name).
+_INTEGRATION_FIELDS = {"uri": "uri", "httpMethod": "http_method", "credentials": "credentials",
+                       "contentHandling": "content_handling", "timeoutInMillis": "timeout_in_millis",
+                       "passthroughBehavior": "passthrough_behaviour", "connectionType": "connection_type",
+                       "requestTemplates": "request_templates", "requestParameters": "request_parameters",
+                       "cacheNamespace": "cache_namespace"}
+_INTEGRATION_RESPONSE_FIELDS = {"selectionPattern": "selection_pattern", "contentHandling": "content_handling",
+                                "responseTemplates": "response_templates",
+                                "responseParameters": "response_parameters"}
+_MAP_FIELDS = {"requestTemplates", "requestParameters", "responseTemplates", "responseParameters"}
+
+
+def _apply_patch(target: Any, operations: list[dict], fields: dict[str, str]) -> None:
+    from moto.apigateway.exceptions import BadRequestException
+
+    for op in operations:
+        name, _, key = op.get("path", "").strip("/").partition("/")
+        kind = op.get("op")
+        if name not in fields or kind not in ("add", "replace", "remove") or bool(key) != (name in _MAP_FIELDS):
+            raise BadRequestException(
+                f"Invalid patch path '{op.get('path')}' specified for op '{kind}'. Must be one of: "
+                f"[{', '.join('/' + f + ('/*' if f in _MAP_FIELDS else '') for f in fields)}]")
+        attribute = fields[name]
+        if key:
+            mapping = dict(getattr(target, attribute) or {})
+            if kind == "remove":
+                mapping.pop(_unescape_patch_path(key), None)
+            else:
+                mapping[_unescape_patch_path(key)] = op.get("value")
+            setattr(target, attribute, mapping)
+        else:
+            setattr(target, attribute, None if kind == "remove" else op.get("value"))
+
+
+_APIGW_ARN = re.compile(r"arn:aws[a-z-]*:apigateway:[a-z0-9-]*:[A-Za-z0-9.-]+:(path|action)/.+")
+_LAMBDA_INVOCATIONS = re.compile(r"arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/"
+                                 r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[^/]+/invocations")
+_FIREHOSE_ACTION = re.compile(r"arn:aws[a-z-]*:apigateway:[a-z0-9-]+:firehose:action/.+")
+
+
+def _validate_proxy_uri(integration_type: str | None, uri: str | None) -> None:
+    """AWS_PROXY integrations call a Lambda function's invocations path or Firehose by action;
+    any other AWS URI gets AWS's BadRequestException (recorded 2024-06 and 2025-03: a Firehose
+    URI with a Lambda path, an S3 path, a malformed Lambda path). Malformed ARNs are left to
+    moto, which words those errors as AWS does."""
+    from moto.apigateway.exceptions import BadRequestException
+
+    if (integration_type or "").upper() != "AWS_PROXY" or not uri or not _APIGW_ARN.fullmatch(uri):
+        return
+    if not (_LAMBDA_INVOCATIONS.fullmatch(uri) or _FIREHOSE_ACTION.fullmatch(uri)):
+        raise BadRequestException("Integrations of type 'AWS_PROXY' currently only supports "
+                                  "Lambda function and Firehose stream invocations.")
 
 
 def _validate_request_mapping(mapping: dict[str, str], declared: dict[str, Any]) -> None:
@@ -392,24 +471,68 @@ def multipart_upload_exists(bucket_name: str, upload_id: str) -> bool:
     return bucket is not None and upload_id in bucket.multiparts
 
 
-def object_chunks(bucket_name: str, key_name: str, etag: str, size: int) -> Any | None:
-    """The bytes of the current object version in 8 MiB chunks, read from its file as they are
-    sent (moto's GetObject reads the whole object into memory). None if the object is not the
-    one with this ETag and size any more (the caller lets moto answer)."""
+def _s3_bucket(bucket_name: str) -> Any | None:
     from moto.s3.models import s3_backends
 
-    bucket = s3_backends[ACCOUNT_ID]["global"].buckets.get(bucket_name)
+    return s3_backends[ACCOUNT_ID]["global"].buckets.get(bucket_name)
+
+
+def bucket_exists(bucket_name: str) -> bool:
+    return _s3_bucket(bucket_name) is not None
+
+
+def object_etag(bucket_name: str, key_name: str) -> str | None:
+    """The ETag (quoted) of the current version of an object, None when there is none."""
+    bucket = _s3_bucket(bucket_name)
+    key = bucket.keys.get(key_name) if bucket is not None else None
+    return key.etag if key is not None else None
+
+
+def object_tags(bucket_name: str, key_name: str) -> dict[str, str]:
+    """The tags of the current version of an object (empty when there is none)."""
+    from moto.s3.models import s3_backends
+
+    bucket = _s3_bucket(bucket_name)
+    key = bucket.keys.get(key_name) if bucket is not None else None
+    if key is None:
+        return {}
+    return dict(s3_backends[ACCOUNT_ID]["global"].tagger.get_tag_dict_for_resource(key.arn))
+
+
+def multipart_parts(bucket_name: str, upload_id: str) -> dict[int, tuple[str, int]]:
+    """{part number: (ETag without quotes, size)} of an upload in progress."""
+    bucket = _s3_bucket(bucket_name)
+    upload = bucket.multiparts.get(upload_id) if bucket is not None else None
+    if upload is None:
+        return {}
+    return {int(n): (part.etag.replace('"', ""), part.contentsize) for n, part in upload.parts.items()}
+
+
+def part_min_size() -> int:
+    from moto.s3 import models as s3_models
+
+    return s3_models.S3_UPLOAD_PART_MIN_SIZE
+
+
+def object_chunks(bucket_name: str, key_name: str, etag: str, size: int,
+                  start: int = 0, end: int | None = None) -> Any | None:
+    """The bytes ``start`` to ``end`` (inclusive; default: all) of the current object version
+    in 8 MiB chunks, read from its file as they are sent (moto's GetObject reads the whole
+    object into memory, ranged ones included). None if the object is not the one with this
+    ETag and size any more (the caller lets moto answer)."""
+    bucket = _s3_bucket(bucket_name)
     key = bucket.keys.get(key_name) if bucket is not None else None
     if key is None or key.etag != etag or key.size != size:
         return None
+    stop = size if end is None else end + 1
 
     def chunks() -> Any:
-        offset = 0
-        while offset < size:
+        offset = start
+        while offset < stop:
             with key.lock:
                 try:
                     key._value_buffer.seek(offset)
-                    data = key._value_buffer.read(min(COPY_CHUNK, size - offset))
+                    data = key._value_buffer.read(min(COPY_CHUNK, stop - offset))
                 except ValueError:  # replaced and disposed meanwhile: the response ends short
                     return
             if not data:
@@ -746,6 +869,11 @@ def _install_s3_streaming_patches() -> None:
 
     def setup_class(self, request, full_url=None, headers=None):  # type: ignore[no-untyped-def]
         original_setup(self, request, full_url, headers)
+        if "Signature" in self.querystring and "AWSAccessKeyId" in self.querystring:
+            # A SigV2 presigned URL's Expires is when the URL expires (checked in s3/auth.py);
+            # moto would store it as the object's Expires header, which S3 never does.
+            for name in ("AWSAccessKeyId", "Signature", "Expires"):
+                self.querystring.pop(name, None)
         body = getattr(request, "environ", {}).get(BODY_ENVIRON_KEY)
         if body is not None:
             self.body = body

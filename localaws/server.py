@@ -35,6 +35,7 @@ from werkzeug.serving import make_server
 from . import iam_eval, moto_bridge
 from .about import SERVICE_NAME, __version__
 from .apigateway import ApiGatewayDataPlane
+from .apigateway.dataplane import RAW_HEADERS
 from .apigateway.quotas import ControlPlaneQuotas
 from .awslambda import LambdaService
 from .cloudfront import OriginAccessIdentities
@@ -151,6 +152,16 @@ def _json(start_response: Callable, status: int, payload: dict, extra: dict | No
     return [body]
 
 
+class _RequestHandler(moto_bridge.RequestHandler):
+    """moto's request handler, also keeping the header names as the client spelled them
+    (API Gateway hands them to integrations with their casing)."""
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        environ[RAW_HEADERS] = list(self.headers.items())
+        return environ
+
+
 class Server:
     """A running local AWS: ``endpoint_url`` to point clients at, ``stop()`` to end it."""
 
@@ -161,7 +172,7 @@ class Server:
             werkzeug_log.setLevel(logging.WARNING)
         try:
             self._server = make_server(host, port, self.app, threaded=True,
-                                       request_handler=moto_bridge.RequestHandler)
+                                       request_handler=_RequestHandler)
         except SystemExit:  # werkzeug exits on a taken port; callers want an OSError
             raise OSError(errno.EADDRINUSE, "Address already in use") from None
         self._server.daemon_threads = True

@@ -22,6 +22,7 @@ import math
 import os
 import re
 import uuid
+from urllib.parse import unquote
 
 import boto3
 from botocore.config import Config
@@ -188,8 +189,9 @@ def form(event):
 
 def handler(event, context):
     method = event.get("httpMethod")
-    upload_id = (event.get("pathParameters") or {}).get("proxy", "").split("/")[0]
-    rest = (event.get("pathParameters") or {}).get("proxy", "").split("/")[1:]
+    # REST APIs pass path parameters still percent-encoded: decode once before splitting.
+    proxy = unquote((event.get("pathParameters") or {}).get("proxy", ""))
+    upload_id, rest = proxy.split("/")[0], proxy.split("/")[1:]
     try:
         if event.get("resource") == "/uploads" and method == "POST":
             return start(event)

@@ -10,6 +10,7 @@ Configuration (environment variables): UPLOAD_BUCKET (required), URL_EXPIRES_SEC
 import json
 import os
 import re
+from urllib.parse import unquote
 
 import boto3
 from botocore.config import Config
@@ -48,7 +49,9 @@ def _check_name(name):
 
 
 def handler(event, context):
-    name = (event.get("pathParameters") or {}).get("object", "")
+    # REST APIs pass path parameters still percent-encoded, as the client sent them
+    # ("my%20photo.jpg"): decode once, then check the name the key will really hold.
+    name = unquote((event.get("pathParameters") or {}).get("object", ""))
     problem = _check_name(name)
     if problem:
         return _answer(400, {"message": problem})

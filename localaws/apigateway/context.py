@@ -15,15 +15,23 @@ from typing import Any, Protocol
 
 
 def media_type_matches(content_type: str | None, patterns: list[str]) -> bool:
-    """Whether a Content-Type is one of the API's binary media types ('*/*', 'image/*', ...)."""
+    """Whether a Content-Type (or the first type of an Accept header) is one of the API's binary
+    media types. As recorded against AWS: ``*/*`` matches everything, ``application/*`` matches
+    ``application/x`` and ``application/*`` but not ``application``; a wildcard on the left
+    (``*/test``) matches nothing; ``image/*`` or ``*/*`` sent by the client match only a binary
+    media type spelled the same."""
     if not content_type:
         return False
-    mime = content_type.split(";", 1)[0].strip().lower()
+    mime = content_type.split(",", 1)[0].split(";", 1)[0].strip().lower()
     for pattern in patterns:
         pattern = pattern.strip().lower()
-        if pattern in ("*/*", mime):
+        if pattern == "*/*":
             return True
-        if pattern.endswith("/*") and mime.split("/", 1)[0] == pattern[:-2]:
+        if pattern.startswith("*/"):
+            continue
+        if pattern == mime:
+            return True
+        if pattern.endswith("/*") and "/" in mime and mime.split("/", 1)[0] == pattern[:-2]:
             return True
     return False
 

@@ -51,24 +51,45 @@ PREFIX = "/_aws/execute-api/"
 MAX_PAYLOAD = 10 * 1024 * 1024
 
 
+# The header list as the client spelled it, kept by the server's request handler: API Gateway
+# passes header names on with the client's casing (the environ only has HTTP_UPPER_CASE keys).
+RAW_HEADERS = "localaws.raw_headers"
+# Dropped before anything sees the request, proxy events included (recorded: a POST's event
+# lists neither Connection nor Content-Length); the hop-by-hop headers of RFC 9110 7.6.1.
+DROPPED_HEADERS = {"connection", "content-length", "content-md5", "expect", "keep-alive",
+                   "max-forwards", "proxy-authenticate", "proxy-authorization", "proxy-connection",
+                   "te", "trailer", "transfer-encoding", "upgrade"}
+
+
 @dataclass
 class ApiRequest:
-    """What the client sent, with the path split into decoded segments."""
+    """What the client sent. ``raw_path`` is the path after the stage exactly as sent
+    (percent-encoding, repeated and trailing slashes kept); ``segments`` are its parts without
+    the leading and trailing slashes, still percent-encoded."""
 
     method: str
     api_id: str
     stage: str
-    segments: list[str]
+    raw_path: str
     query: list[tuple[str, str]]
     headers: Headers
     body: bytes
     body_md5: str
     source_ip: str
+    port: str = "443"
+    scheme: str = "https"
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
     def path(self) -> str:
-        return "/" + "/".join(self.segments)
+        """The path as the proxy event's ``path`` gives it: leading slashes collapsed,
+        everything else as sent (``/a//b/``, ``%2B``)."""
+        return "/" + self.raw_path.lstrip("/")
+
+    @property
+    def segments(self) -> list[str]:
+        trimmed = self.raw_path.strip("/")
+        return trimmed.split("/") if trimmed else []
 
 
 def _raw_path(environ: dict[str, Any]) -> str:
@@ -85,6 +106,38 @@ def _as_text(body: bytes) -> bytes:
     # A payload API Gateway does not treat as binary travels as a UTF-8 string: bytes that are
     # not valid UTF-8 are replaced (U+FFFD), which is how binary uploads arrive corrupted.
     return body.decode("utf-8", errors="replace").encode("utf-8")
+
+
+def convert_payload(body: bytes, binary: bool, handling: str | None, *, where: str) -> bytes:
+    """Content handling, as in "Content type conversions in API Gateway"
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings-workflow.html):
+    a binary payload stays bytes unless CONVERT_TO_TEXT base64-encodes it; a text payload is
+    UTF-8 text unless CONVERT_TO_BINARY base64-decodes it, and one that is not base64 is a 500."""
+    if handling == "CONVERT_TO_TEXT":
+        return base64.b64encode(body) if binary else _as_text(body)
+    if handling == "CONVERT_TO_BINARY" and not binary:
+        try:
+            return base64.b64decode(body, validate=True)
+        except ValueError:
+            raise configuration_error(f"Unable to base64-decode the {where} body for "
+                                      "CONVERT_TO_BINARY") from None
+    return body if binary else _as_text(body)
+
+
+def _client_headers(environ: dict[str, Any]) -> Headers:
+    """The request's headers in the client's order and spelling. ``Authorization`` is the one
+    name AWS normalises (recorded: ``aUThorization`` arrives as ``Authorization``)."""
+    raw = environ.get(RAW_HEADERS)
+    if raw is None:  # a server without the raw list: names rebuilt from the environ
+        raw = [(k[5:].replace("_", "-").title(), v) for k, v in environ.items() if k.startswith("HTTP_")]
+        if environ.get("CONTENT_TYPE"):
+            raw.append(("Content-Type", environ["CONTENT_TYPE"]))
+    headers = Headers()
+    for name, value in raw:
+        if name.lower() in DROPPED_HEADERS:
+            continue
+        headers.add("Authorization" if name.lower() == "authorization" else name, value)
+    return headers
 
 
 class ApiGatewayDataPlane:
@@ -134,19 +187,14 @@ class ApiGatewayDataPlane:
 
     def _parse(self, environ: dict[str, Any], stream: Any) -> ApiRequest:
         raw = _raw_path(environ)[len(PREFIX):]
-        parts = raw.split("/")
+        parts = raw.split("/", 2)
         if len(parts) < 2 or not parts[0] or not parts[1]:
             raise _UnknownApi(
                 "Use /_aws/execute-api/{api_id}/{stage}/{path}: the API id and stage are missing."
             )
         api_id, stage = unquote(parts[0]), unquote(parts[1])
-        segments = [unquote(p) for p in parts[2:]]
-        if segments and segments[-1] == "":
-            segments = segments[:-1]
-        headers = Headers([(k[5:].replace("_", "-").title(), v) for k, v in environ.items()
-                           if k.startswith("HTTP_")])
-        if environ.get("CONTENT_TYPE"):
-            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        raw_path = "/" + parts[2] if len(parts) > 2 else "/"
+        headers = _client_headers(environ)
         declared = environ.get("CONTENT_LENGTH")
         if declared and declared.isdigit() and int(declared) > MAX_PAYLOAD:
             raise GatewayError("REQUEST_TOO_LARGE", f"Request body of {declared} bytes is over the 10 MB limit",
@@ -164,12 +212,14 @@ class ApiGatewayDataPlane:
             method=environ["REQUEST_METHOD"].upper(),
             api_id=api_id,
             stage=stage,
-            segments=segments,
+            raw_path=raw_path,
             query=parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True),
             headers=headers,
             body=body,
             body_md5=body_md5,
             source_ip=environ.get("REMOTE_ADDR", "127.0.0.1"),
+            port=str(environ.get("SERVER_PORT", "443")),
+            scheme=environ.get("wsgi.url_scheme", "https"),
         )
 
     # --- the request flow -------------------------------------------------------------------
@@ -251,7 +301,7 @@ class ApiGatewayDataPlane:
             "httpMethod": request.method,
             "resourcePath": route.resource["path"],
             "resourceId": route.resource["id"],
-            "path": f"/{request.stage}{request.path}",
+            "path": f"/{request.stage}{request.raw_path}",
             "identity.sourceIp": request.source_ip,
             "identity.userAgent": request.headers.get("User-Agent", ""),
             "requestTimeEpoch": str(int(time.time() * 1000)),
@@ -280,21 +330,8 @@ class ApiGatewayDataPlane:
         binary = media_type_matches(request.headers.get("Content-Type") or "application/json",
                                     snapshot["binaryMediaTypes"])
         body = request.body
-        handling = integration.get("contentHandling")
-        if integration.get("type") == "AWS_PROXY":
-            pass  # the event carries the body (base64 when binary)
-        elif handling == "CONVERT_TO_TEXT":
-            body = base64.b64encode(body) if binary else _as_text(body)
-        elif handling == "CONVERT_TO_BINARY":
-            if not binary:
-                try:
-                    body = base64.b64decode(body, validate=True)
-                except ValueError:
-                    raise GatewayError("BAD_REQUEST_BODY", "Request body is not valid base64 for "
-                                       "CONVERT_TO_BINARY") from None
-        elif not binary:
-            body = _as_text(body)
-
+        if integration.get("type") != "AWS_PROXY":  # the proxy event carries the body itself
+            body = convert_payload(body, binary, integration.get("contentHandling"), where="request")
         templates = integration.get("requestTemplates") or {}
         content_type = (request.headers.get("Content-Type") or "application/json").split(";")[0].strip()
         template = templates.get(content_type)
@@ -310,6 +347,8 @@ class ApiGatewayDataPlane:
                                f"Passthrough is NEVER and no template exists for {content_type}")
         if template:
             body = render_template(template, body, log_name="request template")
+        elif body is not request.body and body == request.body:
+            body = request.body  # unchanged: S3 can still reuse the MD5 computed on arrival
 
         uri = integration.get("uri") or ""
         uri = re.sub(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}",
@@ -325,9 +364,13 @@ class ApiGatewayDataPlane:
             timeout = int(integration.get("timeoutInMillis") or 29000) / 1000
         except ValueError:
             timeout = 29.0
+        # integrationHttpMethod ANY (a common S3-proxy shortcut) forwards the client's method.
+        http_method = (integration.get("httpMethod") or request.method).upper()
+        if http_method == "ANY":
+            http_method = request.method
         return IntegrationRequest(
             type=integration.get("type") or "",
-            http_method=(integration.get("httpMethod") or request.method).upper(),
+            http_method=http_method,
             uri=uri,
             credentials=integration.get("credentials"),
             path_parameters=mapped["path"],
@@ -354,6 +397,15 @@ class ApiGatewayDataPlane:
         multi_headers: dict[str, list[str]] = {}
         for name, value in request.headers.items():
             multi_headers.setdefault(name, []).append(value)
+        # What API Gateway's front end adds (recorded in every event): the trace id and the
+        # X-Forwarded-* trio, the client's address appended to any X-Forwarded-For it sent.
+        present = {name.lower(): name for name in multi_headers}
+        if "x-amzn-trace-id" not in present:
+            multi_headers["X-Amzn-Trace-Id"] = [f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"]
+        forwarded = multi_headers.pop(present.get("x-forwarded-for", "X-Forwarded-For"), [])
+        multi_headers["X-Forwarded-For"] = [", ".join([*forwarded, request.source_ip])]
+        multi_headers["X-Forwarded-Port"] = [request.port]
+        multi_headers["X-Forwarded-Proto"] = [request.scheme]
         multi_query: dict[str, list[str]] = {}
         for name, value in request.query:
             multi_query.setdefault(name, []).append(value)
@@ -385,7 +437,7 @@ class ApiGatewayDataPlane:
                              "principalOrgId": None, "sourceIp": request.source_ip, "user": None,
                              "userAgent": request.headers.get("User-Agent"), "userArn": None,
                              "apiKey": request.headers.get("x-api-key")},
-                "path": f"/{request.stage}{request.path}", "protocol": "HTTP/1.1",
+                "path": f"/{request.stage}{request.raw_path}", "protocol": "HTTP/1.1",
                 "requestId": request.request_id,
                 "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
                 "requestTimeEpoch": int(now * 1000), "resourceId": route.resource["id"],
@@ -458,16 +510,21 @@ class ApiGatewayDataPlane:
                 for key, value in result.headers.items():
                     if key.lower() == wanted:
                         headers[name] = value
-        body = result.body
+        # The integration's payload is binary when its Content-Type is a binary media type; with
+        # no contentHandling it is converted to what the client's first Accept type asks for
+        # (recorded against AWS: a binary payload for a text Accept arrives base64-encoded, a
+        # text payload for a binary Accept is base64-decoded, or a 500 if it is not base64).
+        media_types = snapshot["binaryMediaTypes"]
+        payload_type = next((v for k, v in result.headers.items() if k.lower() == "content-type"), None)
+        handling = chosen.get("contentHandling") or (
+            "CONVERT_TO_BINARY" if media_type_matches(request.headers.get("Accept"), media_types)
+            else "CONVERT_TO_TEXT")
+        body = convert_payload(result.body, media_type_matches(payload_type, media_types), handling,
+                               where="integration response")
         templates = chosen.get("responseTemplates") or {}
         template = templates.get("application/json") if templates else None
         if template:
             body = render_template(template, body, log_name="response template")
-        accept = request.headers.get("Accept")
-        if chosen.get("contentHandling") == "CONVERT_TO_TEXT":
-            body = base64.b64encode(body)
-        elif not media_type_matches(accept, snapshot["binaryMediaTypes"]):
-            body = _as_text(body)
         log.append(f"({request.request_id}) Method response status {status} (integration "
                    f"response selected by {chosen.get('selectionPattern') or 'default'})")
         return int(status), headers, body
@@ -497,7 +554,14 @@ def render_template(template: str, body: bytes, *, log_name: str) -> bytes:
         raise configuration_error(
             f"the {log_name} uses Velocity (VTL) expressions, which the local AWS does not evaluate"
         )
-    return template.replace("$input.body", body.decode("utf-8", errors="replace")).encode("utf-8")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        # Templates work on text: binary bytes (for example after CONVERT_TO_BINARY) reaching
+        # one fail the request with a 500, as recorded against AWS.
+        raise configuration_error(f"the {log_name} received a binary payload, which is not UTF-8 "
+                                  "text") from None
+    return template.replace("$input.body", text).encode("utf-8")
 
 
 def _reason(status: int) -> str:

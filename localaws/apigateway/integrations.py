@@ -29,14 +29,16 @@ _AWS_URI = re.compile(
 
 
 def _substitute(template: str, params: dict[str, str]) -> str:
-    # Path override placeholders take mapped integration.request.path values, URL-encoded.
+    # Path override placeholders take mapped integration.request.path values, URL-encoded; the
+    # method's path parameters arrive still percent-encoded as the client sent them, and those
+    # escapes are kept (so %2F in a key reaches S3 as %2F, not %252F).
     def value(match: re.Match) -> str:
         name = match.group(1)
         if name not in params:
             raise configuration_error(
                 f"the path override uses {{{name}}} but no integration.request.path.{name} is mapped"
             )
-        return quote(params[name], safe="")
+        return quote(params[name], safe="%")
 
     return re.sub(r"\{([^{}]+)\}", value, template)
 
@@ -184,6 +186,10 @@ def invoke_lambda_proxy(context: IntegrationContext) -> IntegrationResult:
     match = _LAMBDA_URI.fullmatch(request.uri)
     if not match:
         raise configuration_error(f"Invalid Lambda function URI {request.uri!r}")
+    if request.http_method != "POST":
+        # Lambda's Invoke API is a POST: another integrationHttpMethod fails every call with a
+        # 500 (recorded against AWS with integrationHttpMethod GET).
+        raise configuration_error(f"Lambda functions are invoked with POST, not {request.http_method}")
     arn = match.group("function")
     region = arn.split(":")[3]
     function = context.awslambda.function(request.account, region, arn)

@@ -27,7 +27,9 @@ INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$
 # (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 MAX_ASYNC_PAYLOAD = 256 * 1024
-MAX_RESPONSE_PAYLOAD = 6 * 1024 * 1024
+# A response may be 6 MB plus 100 bytes: "a" * 6 MiB (quoted, 6,291,458 bytes) is returned,
+# 7 MiB is Function.ResponseSizeTooLarge (both recorded against AWS, 2025-11).
+MAX_RESPONSE_PAYLOAD = 6 * 1024 * 1024 + 100
 
 
 def _region_from(environ: dict[str, Any]) -> str:
@@ -70,9 +72,8 @@ class LambdaService:
                      else str(err), "errorType": "Runtime.Unknown"}
             return Invocation(request_id, json.dumps(error).encode(), error, "", 0.0)
         if len(result.payload) > MAX_RESPONSE_PAYLOAD:
-            error = {"errorMessage": f"Response payload size ({len(result.payload)} bytes) exceeded "
-                     f"maximum allowed payload size ({MAX_RESPONSE_PAYLOAD} bytes).",
-                     "errorType": "Function.ResponseSizeTooLarge"}
+            error = {"errorMessage": "Response payload size exceeded maximum allowed payload size "
+                     f"({MAX_RESPONSE_PAYLOAD} bytes).", "errorType": "Function.ResponseSizeTooLarge"}
             result.payload, result.error = json.dumps(error).encode(), error
         return result
 
@@ -87,7 +88,7 @@ class LambdaService:
         account = moto_bridge.ACCOUNT_ID
         function = self.function(account, region, name, qualifier)
         if function is None:
-            return moto_app(environ, start_response)  # moto answers ResourceNotFoundException
+            return _not_found(start_response, account, region, name, qualifier)
         invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
         body = get_input_stream(environ).read(MAX_SYNC_PAYLOAD + 1)
         limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
@@ -98,7 +99,8 @@ class LambdaService:
             json.loads(body or b"{}")
         except ValueError as err:
             return _error(start_response, 400, "InvalidRequestContentException",
-                          f"Could not parse request body into json: {err}")
+                          f"Could not parse request body into json: Could not parse payload into "
+                          f"json: {err}")
         event = (body or b"{}").decode("utf-8")
         if invocation_type == "DryRun":
             start_response("204 No Content", [("Content-Length", "0")])
@@ -122,8 +124,25 @@ class LambdaService:
         return [result.payload]
 
 
-def _error(start_response: Callable, status: int, error_type: str, message: str) -> list[bytes]:
-    body = json.dumps({"Type": "User", "message": message}).encode()
+def _not_found(start_response: Callable, account: str, region: str, name: str,
+               qualifier: str | None) -> list[bytes]:
+    """Invoke's 404, as recorded against AWS (2025-11): the message names the full ARN with the
+    qualifier (``$LATEST`` when none was given), in ``Message`` with ``Type: User``."""
+    if name.startswith("arn:"):
+        parts = name.split(":")
+        base = ":".join(parts[:7])
+        qualifier = qualifier or (parts[7] if len(parts) > 7 else None)
+    else:
+        function_name, _, derived = name.partition(":")
+        base = f"arn:aws:lambda:{region}:{account}:function:{function_name}"
+        qualifier = qualifier or derived or None
+    return _error(start_response, 404, "ResourceNotFoundException",
+                  f"Function not found: {base}:{qualifier or '$LATEST'}", key="Message")
+
+
+def _error(start_response: Callable, status: int, error_type: str, message: str,
+           key: str = "message") -> list[bytes]:
+    body = json.dumps({"Type": "User", key: message}).encode()
     start_response(f"{status} Error", [("Content-Type", "application/json"),
                                        ("x-amzn-ErrorType", error_type),
                                        ("Content-Length", str(len(body)))])

@@ -159,20 +159,35 @@ class ExecutionEnvironment:
             start_new_session=True)
         self._answers: queue.Queue = queue.Queue()
         self._stderr: list[str] = []
-        threading.Thread(target=self._read_answers, daemon=True).start()
+        self._printed: list[str] = []  # what the function printed since the last take
+        self._printed_lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read_answers, daemon=True)
+        self._reader.start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
         self.last_used = time.time()
         ready = self._next_answer(INIT_TIMEOUT)
         self.init_ms = (time.time() - started) * 1000
-        self.init_logs = (ready or {}).get("logs", "")
+        self.init_logs = self._take_printed()
         if ready is None:
             raise RuntimeError("the execution environment did not finish its init phase in 10 s")
         self.init_reported = False
 
     def _read_answers(self) -> None:
+        # Printed text arrives before the answer it belongs to, on the same pipe, so by the time
+        # an answer is queued everything printed before it has been collected.
         for line in self.process.stdout:  # type: ignore[union-attr]
-            self._answers.put(json.loads(line))
+            message = json.loads(line)
+            if "log" in message:
+                with self._printed_lock:
+                    self._printed.append(message["log"])
+            else:
+                self._answers.put(message)
         self._answers.put(None)
+
+    def _take_printed(self) -> str:
+        with self._printed_lock:
+            taken, self._printed = self._printed, []
+        return "".join(taken)
 
     def _read_stderr(self) -> None:
         for line in self.process.stderr:  # type: ignore[union-attr]
@@ -209,20 +224,28 @@ class ExecutionEnvironment:
         if answer is None:
             timed_out = self.alive
             self.close()
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z"
+            self._reader.join(timeout=2)  # the pipe's last lines, written before the kill
+            printed = self._take_printed()  # what it printed before the end still reaches the logs
             if timed_out:
-                message = f"{stamp} {request_id} Task timed out after {spec.timeout:.2f} seconds"
-                error = {"errorMessage": message, "errorType": "Sandbox.Timedout"}
+                # The payload reads "RequestId: ... Error: Task timed out after 1.00 seconds"; the
+                # log line is "<timestamp> <request id> Task timed out after 1.00 seconds"
+                # (recorded against AWS, 2025-11).
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z"
+                line = f"{stamp} {request_id} Task timed out after {spec.timeout:.2f} seconds"
+                error = {"errorType": "Sandbox.Timedout", "errorMessage":
+                         f"RequestId: {request_id} Error: Task timed out after {spec.timeout:.2f} seconds"}
             else:
-                message = f"RequestId: {request_id} Error: Runtime exited unexpectedly"
-                error = {"errorMessage": message, "errorType": "Runtime.ExitError"}
-            return Invocation(request_id, json.dumps(error).encode(), error, stray + message + "\n",
-                              duration, init_ms, spec.version)
+                line = f"RequestId: {request_id} Error: Runtime exited unexpectedly"
+                error = {"errorMessage": line, "errorType": "Runtime.ExitError"}
+            if printed and not printed.endswith("\n"):
+                printed += "\n"
+            return Invocation(request_id, json.dumps(error).encode(), error,
+                              stray + printed + line + "\n", duration, init_ms, spec.version)
         if answer.get("exit"):
             self.close()
         error = answer.get("error")
         payload = json.dumps(error) if error else answer.get("payload") or "null"
-        return Invocation(request_id, payload.encode(), error, stray + answer.get("logs", ""),
+        return Invocation(request_id, payload.encode(), error, stray + self._take_printed(),
                           duration, init_ms, spec.version)
 
     def close(self) -> None:

@@ -2,8 +2,8 @@
 
 The init phase imports the handler once; invocations then reuse it, so module-level state
 survives between them as on AWS. Protocol with the parent (runtime.py): one JSON line per
-invocation on stdin, one JSON line per answer on the original stdout; everything the handler
-prints is captured per invocation and sent back as its log.
+invocation on stdin, one JSON line per answer on the original stdout; what the handler prints
+is sent as it is printed, in ``{"log": ...}`` lines before the answer.
 
 This file imports nothing from the workbook, so a cold start costs only Python's own start-up.
 """
@@ -18,21 +18,20 @@ import traceback
 
 
 class _Capture(io.TextIOBase):
-    """sys.stdout during an invocation: collects what the handler prints."""
+    """sys.stdout while the function runs: what the handler prints goes to the parent at once
+    (a ``{"log": ...}`` line), so that it reaches CloudWatch Logs even when the invocation then
+    times out and this process is killed, as on AWS."""
 
-    def __init__(self):
-        self.parts = []
+    def __init__(self, channel):
+        self.channel = channel
 
     def writable(self):
         return True
 
     def write(self, text):
-        self.parts.append(text)
+        if text:
+            self.channel.write(json.dumps({"log": text}) + "\n")
         return len(text)
-
-    def take(self):
-        text, self.parts = "".join(self.parts), []
-        return text
 
 
 class LambdaContext:
@@ -76,17 +75,40 @@ def _error(exc, request_id, skip_frames=0):
             "requestId": request_id, "stackTrace": trace}
 
 
+def _exit_message(code):
+    # As AWS words an exit of the runtime process (recorded 2025-11): exit status 0 gives no
+    # reason; another status is named. "{request_id}" is filled in per invocation.
+    if code in (0, None):
+        return "RequestId: {request_id} Error: Runtime exited without providing a reason"
+    return f"RequestId: {{request_id}} Error: Runtime exited with error: exit status {code}"
+
+
 def _load_handler(spec):
     module_name, _, function_name = spec.rpartition(".")
     if not module_name:
         return None, {"errorMessage": f"Bad handler '{spec}': not enough values to unpack "
                       "(expected 2, got 1)", "errorType": "Runtime.MalformedHandlerName",
                       "requestId": "", "stackTrace": []}
+    # As AWS's Python runtime reports init failures (on every invocation): a module that cannot
+    # be found or imports something missing is Runtime.ImportModuleError, a syntax error
+    # Runtime.UserCodeSyntaxError, and any other exception raised while the module runs is
+    # reported as itself: its own type, message and stack trace (recorded against AWS:
+    # ``raise Exception("Runtime startup fails")`` gives errorType "Exception").
     try:
         module = importlib.import_module(module_name.replace("/", "."))
-    except Exception as exc:  # AWS reports import failures on every invocation
+    except ImportError as exc:
         return None, {"errorMessage": f"Unable to import module '{module_name}': {exc}",
                       "errorType": "Runtime.ImportModuleError", "requestId": "", "stackTrace": []}
+    except SyntaxError as exc:
+        trace = [f'  File "/var/task/{os.path.basename(exc.filename or "")}" Line {exc.lineno}\n'
+                 f"    {(exc.text or '').strip()}\n"]
+        return None, {"errorMessage": f"Syntax error in module '{module_name}': {exc}",
+                      "errorType": "Runtime.UserCodeSyntaxError", "requestId": "", "stackTrace": trace}
+    except SystemExit as exc:
+        return None, {"errorType": "Runtime.ExitError", "errorMessage": _exit_message(exc.code),
+                      "exit": True}
+    except Exception as exc:
+        return None, {**_error(exc, ""), "requestId": ""}
     handler = getattr(module, function_name, None)
     if handler is None:
         return None, {"errorMessage": f"Handler '{function_name}' missing on module '{module_name}'",
@@ -103,7 +125,7 @@ def main():
     sys.path[:0] = [task_root] + [os.path.join(p, "python") for p in layers] + layers
     os.chdir(task_root)
 
-    capture = _Capture()
+    capture = _Capture(channel)
     sys.stdout = capture
     root = logging.getLogger()
     handler = _StdoutHandler()
@@ -112,7 +134,7 @@ def main():
 
     started = time.time()
     function, init_error = _load_handler(os.environ["_HANDLER"])
-    channel.write(json.dumps({"ready": True, "init_error": init_error, "logs": capture.take(),
+    channel.write(json.dumps({"ready": True, "init_error": init_error,
                               "init_ms": (time.time() - started) * 1000}) + "\n")
 
     for line in sys.stdin:
@@ -120,8 +142,12 @@ def main():
         request_id = request["context"]["request_id"]
         deadline = time.time() + request["timeout"]
         answer = {"id": request["id"], "payload": None, "error": None}
-        if init_error is not None:
-            answer["error"] = {**init_error, "requestId": request_id}
+        if init_error is not None and init_error.get("exit"):
+            answer["error"] = {"errorType": init_error["errorType"],
+                               "errorMessage": init_error["errorMessage"].format(request_id=request_id)}
+            answer["exit"] = True
+        elif init_error is not None:
+            answer["error"] = dict(init_error)  # requestId "": the init phase had none (recorded)
         else:
             context = LambdaContext(request["context"], deadline)
             old_factory = logging.getLogRecordFactory()
@@ -140,9 +166,8 @@ def main():
                                        "errorType": "Runtime.MarshalError", "requestId": request_id,
                                        "stackTrace": []}
             except SystemExit as exc:
-                answer["error"] = {"errorMessage": f"RequestId: {request_id} Error: Runtime exited "
-                                   f"with error: exit status {exc.code}",
-                                   "errorType": "Runtime.ExitError"}
+                answer["error"] = {"errorType": "Runtime.ExitError",
+                                   "errorMessage": _exit_message(exc.code).format(request_id=request_id)}
                 answer["exit"] = True
             except Exception as exc:
                 answer["error"] = _error(exc, request_id, skip_frames=1)
@@ -150,7 +175,6 @@ def main():
                       + "".join(answer["error"]["stackTrace"]), end="")
             finally:
                 logging.setLogRecordFactory(old_factory)
-        answer["logs"] = capture.take()
         channel.write(json.dumps(answer) + "\n")
         if answer.get("exit"):
             return
