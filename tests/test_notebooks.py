@@ -28,9 +28,16 @@ def run(name, tmp_path, **parameters):
     papermill.execute_notebook(os.path.join(NOTEBOOKS, name), str(out), parameters=parameters,
                                cwd=NOTEBOOKS, kernel_name="python3", progress_bar=False)
     nb = nbformat.read(str(out), as_version=4)
-    return "\n".join(
-        o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
-        for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    # A cell's printed text may arrive in several stream outputs (print writes its arguments one
+    # by one, and the kernel may flush between them): stream text is joined as it was written.
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.get("output_type") == "stream":
+                parts.append(output.get("text", ""))
+            else:
+                parts.append("\n" + str(output.get("data", {}).get("text/plain", "")) + "\n")
+    return "".join(parts)
 
 
 def test_notebook_01_uploads_the_given_file_and_cleans_up(fresh_aws, tmp_path):
