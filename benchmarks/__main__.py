@@ -1,7 +1,13 @@
 """The workbook's benchmark: how fast bytes flow through the local AWS, and how much memory it
 takes, each figure next to its baseline measured in the same run on the same machine.
 
-    python -m benchmarks [--size-mib 1024] [--chart benchmarks/latest.png]
+    python -m benchmarks [--size-mib 1024] [--repeat 5] [--chart benchmarks/latest.png]
+
+Issue 13's rows: the same file through each client of the matrix (a presigned PUT from
+`requests` and from curl, with and without the JavaScript SDK's `?x-id=PutObject`, boto3
+`put_object` and `upload_file` with the default TransferConfig, `aws s3 cp`), each next to the
+one-core MD5 rate (the floor: S3's ETag is the body's MD5), with the local AWS's peak memory
+per client, and plain `moto_server` as the peer for the presigned PUT.
 
 A fresh local AWS runs in its own process (as `make lab` runs it), so its peak memory is its
 own. Figures, not tests: nothing here passes or fails except a byte-exactness check.
@@ -13,7 +19,9 @@ import os
 import platform
 import resource
 import socket
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -122,9 +130,81 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def curl_put(url: str, path: str) -> None:
+    subprocess.run(["curl", "-sSf", "-o", os.devnull, "-T", path, url], check=True)
+
+
+def moto_server_peer(path: str, repeat: int) -> tuple[float, float]:
+    """Plain moto_server (what the local AWS is built on): (presigned PUT MB/s, peak RSS MiB)."""
+    port = free_port()
+    server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "moto_server"), "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                requests.get(endpoint + "/moto-api/", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id="test", aws_secret_access_key="test",
+                              config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+        client.create_bucket(Bucket="peer")
+        url = client.generate_presigned_url("put_object", Params={"Bucket": "peer", "Key": "big.bin"},
+                                            ExpiresIn=3600, HttpMethod="PUT")
+        size = os.path.getsize(path)
+        seconds = statistics.median(timed(lambda: curl_put(url, path), repeat))
+        return size / MB / seconds, rss_mib(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def client_matrix(endpoint: str, bucket: str, signer, path: str, repeat: int, sampler, md5: float) -> list:
+    """Issue 13's targets: each client's rate (median of ``repeat``) against the one-core MD5
+    rate, and the local AWS's peak RSS while that client ran."""
+    size = os.path.getsize(path)
+    rows = []
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull}
+    boto = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+    url = signer.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "m.bin"},
+                                        ExpiresIn=3600, HttpMethod="PUT")
+    # The JavaScript SDK's presigned URLs carry x-id=PutObject in the signed query.
+    from botocore.auth import S3SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    x_id = AWSRequest(method="PUT", url=f"{endpoint}/{bucket}/x.bin?x-id=PutObject")
+    S3SigV4QueryAuth(Credentials("test", "test"), "s3", "us-east-1", expires=3600).add_auth(x_id)
+    aws = os.path.join(os.path.dirname(sys.executable), "aws")
+    clients = [
+        ("presigned PUT, requests", lambda: wb.upload_file(url, path, progress=False), ">= 0.8x"),
+        ("presigned PUT, curl", lambda: curl_put(url, path), ">= 0.8x"),
+        ("presigned PUT ?x-id=PutObject, curl", lambda: curl_put(x_id.url, path), ""),
+        ("boto3 put_object (default checksums)", lambda: boto.put_object(
+            Bucket=bucket, Key="p.bin", Body=open(path, "rb")), ""),
+        ("boto3 upload_file (default TransferConfig)", lambda: boto.upload_file(path, bucket, "u.bin"), ">= 1.0x"),
+        ("aws s3 cp (AWS CLI v1)", lambda: subprocess.run(
+            [aws, "--endpoint-url", endpoint, "s3", "cp", path, f"s3://{bucket}/cli.bin", "--quiet"],
+            env=env, check=True), ""),
+    ]
+    mib = size // MiB
+    for name, call, goal in clients:
+        if "curl" in name and not shutil.which("curl"):
+            continue
+        sampler.reset()
+        seconds = statistics.median(timed(call, repeat))
+        rows.append((f"{mib} MiB {name}", size / MB / seconds, "MB/s", md5, goal))
+        rows.append((f"  local AWS peak RSS, {name}", sampler.peak, "MiB", None, "<= 256"))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mib", type=int, default=1024, help="the large file (default 1024)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per client (median; default 5)")
     parser.add_argument("--chart", default=os.path.join(ROOT, "benchmarks", "latest.png"))
     args = parser.parse_args()
     size = args.size_mib * MiB
@@ -148,7 +228,11 @@ def main() -> int:
 
             ceiling = loopback_copy(big)
             rows.append(("loopback socket copy (ceiling)", ceiling, "MB/s", None, ""))
-            rows.append(("MD5 of the file, one core (S3's ETag)", md5_rate(big), "MB/s", ceiling, ""))
+            md5 = md5_rate(big)
+            rows.append(("MD5 of the file, one core (S3's ETag)", md5, "MB/s", ceiling, ""))
+            peer_rate, peer_rss = moto_server_peer(big, args.repeat)
+            rows.append((f"{args.size_mib} MiB presigned PUT, plain moto_server (peer)", peer_rate, "MB/s", md5, ""))
+            rows.append(("  moto_server peak RSS", peer_rss, "MiB", None, ""))
 
             # 1 GiB presigned PUT, straight to S3
             bucket = wb.create_upload_bucket(f"{prefix}-bench", s3=s3, prefix=prefix)["bucket"]
@@ -171,6 +255,7 @@ def main() -> int:
             rows.append((f"local AWS peak RSS, {args.size_mib} MiB PUT", put_peak, "MiB", None, "<= 256"))
             rows.append((f"local AWS peak RSS, {args.size_mib} MiB multipart", multipart_peak, "MiB", None,
                          "<= 256"))
+            rows += client_matrix(endpoint, bucket, signer, big, args.repeat, sampler, md5)
 
             # 9 MB: API Gateway proxy (option 1) against a direct S3 PUT
             proxy = wb.build_s3_proxy_api(target, prefix + "p")
@@ -220,10 +305,10 @@ def main() -> int:
         os.kill(pid, 15)
     print(f"benchmark {time.strftime('%Y-%m-%d')} on {platform.machine()} Linux, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}")
-    print(f"{'measure':48} {'value':>10}  {'unit':5} {'ratio':>8}  target")
+    print(f"{'measure':58} {'value':>10}  {'unit':5} {'ratio':>8}  target")
     for name, value, unit, baseline, goal in rows:
         ratio = f"{value / baseline:.2f}x" if baseline else ""
-        print(f"{name:48} {value:10.1f}  {unit:5} {ratio:>8}  {goal}")
+        print(f"{name:58} {value:10.1f}  {unit:5} {ratio:>8}  {goal}")
     print(f"byte-exact: {exact}")
     chart(rows, args.chart)
     return 0 if exact else 1

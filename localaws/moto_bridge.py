@@ -293,24 +293,68 @@ def multipart_upload_exists(bucket_name: str, upload_id: str) -> bool:
     return bucket is not None and upload_id in bucket.multiparts
 
 
-def object_chunks(bucket_name: str, key_name: str, etag: str, size: int) -> Any | None:
-    """The bytes of the current object version in 8 MiB chunks, read from its file as they are
-    sent (moto's GetObject reads the whole object into memory). None if the object is not the
-    one with this ETag and size any more (the caller lets moto answer)."""
+def _s3_bucket(bucket_name: str) -> Any | None:
     from moto.s3.models import s3_backends
 
-    bucket = s3_backends[ACCOUNT_ID]["global"].buckets.get(bucket_name)
+    return s3_backends[ACCOUNT_ID]["global"].buckets.get(bucket_name)
+
+
+def bucket_exists(bucket_name: str) -> bool:
+    return _s3_bucket(bucket_name) is not None
+
+
+def object_etag(bucket_name: str, key_name: str) -> str | None:
+    """The ETag (quoted) of the current version of an object, None when there is none."""
+    bucket = _s3_bucket(bucket_name)
+    key = bucket.keys.get(key_name) if bucket is not None else None
+    return key.etag if key is not None else None
+
+
+def object_tags(bucket_name: str, key_name: str) -> dict[str, str]:
+    """The tags of the current version of an object (empty when there is none)."""
+    from moto.s3.models import s3_backends
+
+    bucket = _s3_bucket(bucket_name)
+    key = bucket.keys.get(key_name) if bucket is not None else None
+    if key is None:
+        return {}
+    return dict(s3_backends[ACCOUNT_ID]["global"].tagger.get_tag_dict_for_resource(key.arn))
+
+
+def multipart_parts(bucket_name: str, upload_id: str) -> dict[int, tuple[str, int]]:
+    """{part number: (ETag without quotes, size)} of an upload in progress."""
+    bucket = _s3_bucket(bucket_name)
+    upload = bucket.multiparts.get(upload_id) if bucket is not None else None
+    if upload is None:
+        return {}
+    return {int(n): (part.etag.replace('"', ""), part.contentsize) for n, part in upload.parts.items()}
+
+
+def part_min_size() -> int:
+    from moto.s3 import models as s3_models
+
+    return s3_models.S3_UPLOAD_PART_MIN_SIZE
+
+
+def object_chunks(bucket_name: str, key_name: str, etag: str, size: int,
+                  start: int = 0, end: int | None = None) -> Any | None:
+    """The bytes ``start`` to ``end`` (inclusive; default: all) of the current object version
+    in 8 MiB chunks, read from its file as they are sent (moto's GetObject reads the whole
+    object into memory, ranged ones included). None if the object is not the one with this
+    ETag and size any more (the caller lets moto answer)."""
+    bucket = _s3_bucket(bucket_name)
     key = bucket.keys.get(key_name) if bucket is not None else None
     if key is None or key.etag != etag or key.size != size:
         return None
+    stop = size if end is None else end + 1
 
     def chunks() -> Any:
-        offset = 0
-        while offset < size:
+        offset = start
+        while offset < stop:
             with key.lock:
                 try:
                     key._value_buffer.seek(offset)
-                    data = key._value_buffer.read(min(COPY_CHUNK, size - offset))
+                    data = key._value_buffer.read(min(COPY_CHUNK, stop - offset))
                 except ValueError:  # replaced and disposed meanwhile: the response ends short
                     return
             if not data:

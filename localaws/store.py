@@ -39,7 +39,8 @@ class S3Store:
         # (bucket, key) -> (algorithm, value, type, ETag of the object the checksum belongs to)
         self._objects: dict[tuple[str, str], tuple[str, str, str, str]] = {}
         self._uploads: dict[str, dict[str, Any]] = {}
-        self._parts: dict[tuple[str, int], str] = {}
+        self._parts: dict[tuple[str, int], dict[str, Any]] = {}
+        self._completed: dict[str, tuple[str, str, Any]] = {}
 
     def set_checksum(self, bucket: str, key: str, algorithm: str, value: str, kind: str,
                      etag: str) -> None:
@@ -59,21 +60,24 @@ class S3Store:
         with self._lock:
             self._objects.pop((bucket, key), None)
 
-    def start_upload(self, upload_id: str, bucket: str, key: str, algorithm: str | None) -> None:
+    def start_upload(self, upload_id: str, bucket: str, key: str, algorithm: str | None,
+                     kind: str | None = None) -> None:
         with self._lock:
-            self._uploads[upload_id] = {"bucket": bucket, "key": key, "algorithm": algorithm}
+            self._uploads[upload_id] = {"bucket": bucket, "key": key, "algorithm": algorithm,
+                                        "type": kind}
 
     def upload(self, upload_id: str) -> dict[str, Any] | None:
         with self._lock:
             return self._uploads.get(upload_id)
 
-    def set_part_checksum(self, upload_id: str, number: int, value: str) -> None:
+    def set_part_checksum(self, upload_id: str, number: int, checksums: dict[str, Any]) -> None:
+        """A part's checksums ({algorithm: base64 value}) and its "size"."""
         with self._lock:
-            self._parts[(upload_id, number)] = value
+            self._parts[(upload_id, number)] = checksums
 
-    def part_checksum(self, upload_id: str, number: int) -> str | None:
+    def part_checksum(self, upload_id: str, number: int) -> dict[str, Any]:
         with self._lock:
-            return self._parts.get((upload_id, number))
+            return dict(self._parts.get((upload_id, number)) or {})
 
     def forget_upload(self, upload_id: str) -> None:
         with self._lock:
@@ -81,11 +85,24 @@ class S3Store:
             for part in [p for p in self._parts if p[0] == upload_id]:
                 del self._parts[part]
 
+    def set_completed(self, upload_id: str, bucket: str, key: str, result: Any) -> None:
+        """What CompleteMultipartUpload answered, for a retry of it (S3 answers it again)."""
+        with self._lock:
+            self._completed[upload_id] = (bucket, key, result)
+            while len(self._completed) > 1000:
+                self._completed.pop(next(iter(self._completed)))
+
+    def completed(self, upload_id: str, bucket: str, key: str) -> Any | None:
+        with self._lock:
+            found = self._completed.get(upload_id)
+        return found[2] if found and found[:2] == (bucket, key) else None
+
     def reset(self) -> None:
         with self._lock:
             self._objects.clear()
             self._uploads.clear()
             self._parts.clear()
+            self._completed.clear()
 
 
 class Stores:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 from typing import IO, Any
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
@@ -23,6 +23,7 @@ from ..bodies import KNOWN_MD5_KEY
 from . import cors
 from .auth import Caller, S3AuthError, authenticate, raw_path
 from .errors import S3Response, error_response, refuse
+from .operation import Operation, classify
 
 
 MAX_KEY_BYTES = 1024
@@ -53,32 +54,33 @@ _BUCKET_SUBRESOURCES = {
 }
 
 
+# Operations (operation.py) whose IAM action is not s3:<operation name>.
+_ACTIONS = {
+    "ListBuckets": "s3:ListAllMyBuckets", "ListObjects": "s3:ListBucket", "ListObjectsV2": "s3:ListBucket",
+    "HeadBucket": "s3:ListBucket", "HeadObject": "s3:GetObject", "CopyObject": "s3:PutObject",
+    "UploadPart": "s3:PutObject", "UploadPartCopy": "s3:PutObject", "CreateMultipartUpload": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject", "ListParts": "s3:ListMultipartUploadParts",
+    "PostObject": "s3:PutObject", "DeleteObjects": "s3:DeleteObject",
+}
+
+
 def action_for(method: str, key: str | None, query: dict[str, str], bucket: str = "x") -> str:
-    """The IAM action S3 authorizes for a REST call
+    """The IAM action S3 authorizes for a REST call, from the operation it is (operation.py)
     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-actions.html)."""
-    method = method.upper()
-    if not bucket:
-        return "s3:ListAllMyBuckets"
-    if key:
-        if "uploadId" in query:
-            return {"DELETE": "s3:AbortMultipartUpload",
-                    "GET": "s3:ListMultipartUploadParts"}.get(method, "s3:PutObject")
-        if "tagging" in query:
-            return {"GET": "s3:GetObjectTagging", "DELETE": "s3:DeleteObjectTagging"}.get(
-                method, "s3:PutObjectTagging")
-        if "acl" in query:
-            return "s3:GetObjectAcl" if method == "GET" else "s3:PutObjectAcl"
-        return {"GET": "s3:GetObject", "HEAD": "s3:GetObject",
-                "DELETE": "s3:DeleteObject"}.get(method, "s3:PutObject")
-    for name, (get, put, delete) in _BUCKET_SUBRESOURCES.items():
-        if name in query:
-            chosen = {"GET": get, "HEAD": get, "PUT": put, "DELETE": delete}.get(method)
-            return chosen or get
-    if method == "POST" and "delete" in query:
-        return "s3:DeleteObject"
-    if method == "POST":
-        return "s3:PutObject"  # browser-based (presigned POST) uploads
-    return {"PUT": "s3:CreateBucket", "DELETE": "s3:DeleteBucket"}.get(method, "s3:ListBucket")
+    return action_of(classify(method, bucket, key, urlencode(query)))
+
+
+def action_of(op: Operation) -> str:
+    if op.name in _ACTIONS:
+        return _ACTIONS[op.name]
+    if ":" in op.name:  # a bucket subresource, or an object one S3 has no operation for
+        subresource = op.name.split(":", 1)[1]
+        if "Bucket:" in op.name:
+            get, put, delete = _BUCKET_SUBRESOURCES.get(subresource) or (
+                "s3:ListBucket", "s3:CreateBucket", "s3:DeleteBucket")
+            return {"GET": get, "HEAD": get, "PUT": put, "DELETE": delete}.get(op.method) or get
+        return "s3:GetObject" if op.method in ("GET", "HEAD") else "s3:PutObject"
+    return f"s3:{op.name}"
 
 
 def split_path(path: str) -> tuple[str, str | None]:
@@ -87,6 +89,44 @@ def split_path(path: str) -> tuple[str, str | None]:
     bucket = unquote(parts[0])
     key = unquote(parts[1]) if len(parts) > 1 and parts[1] else None
     return bucket, key
+
+
+# Actions whose policies may name the tags of the object they act on (s3:ExistingObjectTag).
+_EXISTING_TAG_ACTIONS = frozenset({
+    "s3:GetObject", "s3:GetObjectAcl", "s3:GetObjectTagging", "s3:PutObjectAcl",
+    "s3:PutObjectTagging", "s3:DeleteObjectTagging", "s3:GetObjectVersion",
+})
+# Request headers that are condition keys of the same name (s3:x-amz-acl...).
+_HEADER_KEYS = ("x-amz-acl", "x-amz-server-side-encryption", "x-amz-storage-class",
+                "x-amz-metadata-directive", "x-amz-content-sha256")
+
+
+def request_context(action: str, bucket: str, key: str | None, query: dict[str, str],
+                    headers: dict[str, str]) -> dict[str, Any]:
+    """The S3 condition keys a request brings to policy evaluation
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html#amazons3-policy-keys
+    and https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html):
+    a key the request does not bring is absent (``Null``/``...IfExists`` see that)."""
+    headers = {k.lower(): v for k, v in headers.items()}
+    context: dict[str, Any] = {}
+    if action in ("s3:ListBucket", "s3:ListBucketVersions"):
+        for name in ("prefix", "delimiter", "max-keys"):
+            if name in query:
+                context[f"s3:{name}"] = query[name]
+    for name in _HEADER_KEYS:
+        if name in headers:
+            context[f"s3:{name}"] = headers[name]
+    if "x-amz-copy-source" in headers:
+        context["s3:x-amz-copy-source"] = unquote(headers["x-amz-copy-source"].split("?", 1)[0]).lstrip("/")
+    if "x-amz-tagging" in headers:
+        tags = dict(parse_qsl(headers["x-amz-tagging"], keep_blank_values=True))
+        context["s3:RequestObjectTagKeys"] = list(tags)
+        for tag, value in tags.items():
+            context[f"s3:RequestObjectTag/{tag}"] = value
+    if key and action in _EXISTING_TAG_ACTIONS:
+        for tag, value in moto_bridge.object_tags(bucket, key).items():
+            context[f"s3:ExistingObjectTag/{tag}"] = value
+    return context
 
 
 class S3Front:
@@ -110,22 +150,31 @@ class S3Front:
         return None
 
     def authorize(self, caller: Caller, method: str, path: str, query: dict[str, str],
-                  copy_source: str | None = None) -> S3Response | None:
-        """None when the caller may make this call; otherwise S3's AccessDenied.
+                  copy_source: str | None = None, headers: dict[str, str] | None = None) -> S3Response | None:
+        """None when the caller may make this call; otherwise S3's AccessDenied (or 404
+        NoSuchBucket for a bucket that does not exist, whoever asks).
 
         CopyObject and UploadPartCopy (a PUT with x-amz-copy-source) also read the source
         object, so they need s3:GetObject on it as well as s3:PutObject on the target
         (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html)."""
         bucket, key = split_path(path)
-        refused = self._authorize_action(caller, action_for(method, key, query, bucket), bucket, key)
+        action = action_for(method, key, query, bucket)
+        if bucket and action != "s3:CreateBucket" and not moto_bridge.bucket_exists(bucket):
+            return error_response(404, "NoSuchBucket", "The specified bucket does not exist",
+                                  BucketName=bucket)
+        context = request_context(action, bucket, key, query, {**(headers or {}),
+                                  **({"x-amz-copy-source": copy_source} if copy_source else {})})
+        refused = self._authorize_action(caller, action, bucket, key, context)
         if refused is None and copy_source and key and method.upper() == "PUT":
             source = unquote(copy_source.split("?", 1)[0]).lstrip("/")
             source_bucket, _, source_key = source.partition("/")
-            refused = self._authorize_action(caller, "s3:GetObject", source_bucket, source_key or None)
+            refused = self._authorize_action(
+                caller, "s3:GetObject", source_bucket, source_key or None,
+                request_context("s3:GetObject", source_bucket, source_key or None, {}, {}))
         return refused
 
     def _authorize_action(self, caller: Caller, action: str, bucket: str,
-                          key: str | None) -> S3Response | None:
+                          key: str | None, context: dict[str, Any] | None = None) -> S3Response | None:
         resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key else "") if bucket else "*"
         decision = iam_eval.evaluate(
             action,
@@ -133,7 +182,7 @@ class S3Front:
             identity_policies=caller.identity_policies,
             resource_policy=moto_bridge.bucket_policy(bucket),
             principal=caller.principal,
-            context={"aws:SecureTransport": "true", **caller.context},
+            context={"aws:SecureTransport": "true", **(context or {}), **caller.context},
         )
         if decision.allowed:
             return None
@@ -167,8 +216,9 @@ class S3Front:
         ``body`` may be bytes or a file positioned at its start (large bodies stay on disk);
         ``body_md5``, when the caller computed it already, saves hashing the body again."""
         query = dict(query or {})
-        copy_source = next((v for k, v in (headers or {}).items() if k.lower() == "x-amz-copy-source"), None)
-        refused = self.key_too_long(method, path) or self.authorize(caller, method, path, query, copy_source)
+        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        refused = self.key_too_long(method, path) or self.authorize(
+            caller, method, path, query, lowered.get("x-amz-copy-source"), lowered)
         if refused is not None:
             return refused
         app = moto_bridge.s3_app(self._moto_app)
@@ -193,10 +243,11 @@ class S3Front:
         if body_md5:
             environ[KNOWN_MD5_KEY] = body_md5  # computed as the body arrived: no second pass
         bucket, key = split_path(path)
+        op = classify(method, bucket, key, urlencode(query), lowered)
 
         def serve(env: dict[str, Any], start_response: Any) -> Any:
             # The same path as clients' requests: bodies spooled, checksums kept with the object.
-            return self.integrity.serve(env, start_response, app, bucket, key, query)
+            return self.integrity.serve(env, start_response, app, op)
 
         app_iter, status, response_headers = run_wsgi_app(serve, environ, buffered=True)
         try:
@@ -222,19 +273,19 @@ class S3Front:
         # The path as sent, percent-encoded, so that it is decoded exactly once (PATH_INFO is
         # decoded already: decoding it again would authorize "%75ploads/x" as "uploads/x").
         path = raw_path(environ).encode("latin-1").decode("utf-8", "surrogateescape")
-        query = {k: v for k, v in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)}
         bucket, key = split_path(path)
         if environ["REQUEST_METHOD"] == "POST" and bucket and not key and \
                 environ.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
             from .post import PostUploads
 
             return PostUploads(self).handle(environ, start_response, s3_app, bucket)
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        op = classify(environ["REQUEST_METHOD"], bucket, key, environ.get("QUERY_STRING", ""), headers)
         refused = self.key_too_long(environ["REQUEST_METHOD"], path) or self.authorize(
-            caller, environ["REQUEST_METHOD"], path, query, environ.get("HTTP_X_AMZ_COPY_SOURCE"))
+            caller, environ["REQUEST_METHOD"], path, op.query, headers.get("x-amz-copy-source"), headers)
         if refused is not None:
             return refuse(environ, start_response, refused)
-        # Presigned URLs carry their signature in the query: it says nothing about the operation.
-        operation_query = {k: v for k, v in query.items()
-                           if not k.lower().startswith("x-amz-")
-                           and k not in ("AWSAccessKeyId", "Signature", "Expires")}
-        return self.integrity.serve(environ, start_response, s3_app, bucket, key, operation_query)
+        # Authorized here; moto sees no presigned parameters (operation.py drops them) and must
+        # not take the request for an unsigned one (it refuses those overwrites of objects).
+        environ.setdefault("HTTP_AUTHORIZATION", MOTO_AUTHORIZATION)
+        return self.integrity.serve(environ, start_response, s3_app, op)
