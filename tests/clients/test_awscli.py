@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from clientfiles import MiB, random_file, sha256_file
+from .clientfiles import MiB, random_file, sha256_file
 
 AWS = Path(sys.executable).parent / "aws"
 

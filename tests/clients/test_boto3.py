@@ -13,7 +13,7 @@ import io
 import pytest
 from botocore.exceptions import ClientError
 
-from clientfiles import MiB, random_file, sha256_file
+from .clientfiles import MiB, random_file, sha256_file
 
 SIZE = 40 * MiB  # five 8 MiB parts with the default TransferConfig
 
