@@ -30,6 +30,8 @@ Patches applied by :func:`install` (each fixes something moto gets wrong or drop
   in memory. The data plane spools bodies to disk while it reads them (s3/integrity.py) and
   hands moto a :class:`FileBody`; the key adopts that file as its storage, and
   CompleteMultipartUpload copies the parts' files into one file chunk by chunk.
+- CORS: moto's server adds ``Access-Control-Allow-Origin`` to every answer (flask-cors); AWS
+  adds CORS headers only where a bucket's CORS rule matches, so it is switched off.
 - deployments: moto's Deployment is only an id, so the data plane could not honour AWS's rule
   that a stage serves the API as it was when deployed. A snapshot is taken into the extension
   store at CreateDeployment.
@@ -95,6 +97,7 @@ _install_lock = threading.Lock()
 
 def make_moto_app() -> DomainDispatcherApplication:
     """moto's own WSGI application (the control plane and S3 storage)."""
+    disable_blanket_cors()
     return DomainDispatcherApplication(create_backend_app)
 
 
@@ -194,6 +197,38 @@ class Distribution:
     default_behaviour: CacheBehaviour
     behaviours: list[CacheBehaviour]  # CacheBehaviors, in order
     origins: dict[str, Origin]
+
+
+# --- CORS ----------------------------------------------------------------------------------
+
+def disable_blanket_cors() -> None:
+    """moto's server wraps each service's Flask app in flask-cors, which adds
+    ``Access-Control-Allow-Origin`` to every answer whatever the bucket's CORS configuration;
+    AWS adds CORS headers only where a CORS rule matches (s3/cors.py decides them for S3)."""
+    from moto.moto_server import werkzeug_app
+
+    werkzeug_app.DISABLE_GLOBAL_CORS = True  # read by create_backend_app for each new service app
+
+
+def bucket_cors_rules(bucket_name: str) -> list[dict[str, Any]] | None:
+    """A bucket's CORS rules in order, as PutBucketCors named their fields (``AllowedOrigins``,
+    ``AllowedMethods``, ``AllowedHeaders``, ``ExposeHeaders`` as lists, ``MaxAgeSeconds`` or
+    None); ``[]`` without a configuration, None when the bucket does not exist."""
+    from moto.s3.models import s3_backends
+
+    bucket = s3_backends[ACCOUNT_ID]["global"].buckets.get(bucket_name)
+    if bucket is None:
+        return None
+
+    def listed(value: Any) -> list[str]:
+        return [value] if isinstance(value, str) else [str(v) for v in (value or [])]
+
+    return [{"AllowedOrigins": listed(rule.allowed_origins),
+             "AllowedMethods": listed(rule.allowed_methods),
+             "AllowedHeaders": listed(rule.allowed_headers),
+             "ExposeHeaders": listed(rule.exposed_headers),
+             "MaxAgeSeconds": None if rule.max_age_seconds in (None, "") else int(rule.max_age_seconds)}
+            for rule in list(bucket.cors or [])]
 
 
 # --- API Gateway -------------------------------------------------------------------------

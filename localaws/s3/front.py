@@ -24,6 +24,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from .. import iam_eval, moto_bridge
 from ..bodies import KNOWN_MD5_KEY
+from . import cors
 from .auth import Caller, S3AuthError, authenticate, raw_path
 from .errors import S3Response, error_response, refuse
 from .operation import Operation, classify
@@ -281,6 +282,9 @@ class S3Front:
 
     def handle(self, environ: dict[str, Any], start_response: Any, s3_app: Any) -> Any:
         """Authenticate and authorize a client's S3 request, then let moto's S3 serve it."""
+        if environ["REQUEST_METHOD"] == "OPTIONS":  # a CORS preflight: never authenticated
+            return cors.preflight(environ, start_response)
+        start_response = cors.with_cors_headers(environ, start_response)
         try:
             caller = authenticate(environ)
         except S3AuthError as err:

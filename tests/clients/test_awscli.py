@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from clientfiles import MiB, bucket, make_s3, random_file, sha256_file  # noqa: F401 (fixtures)
+from .clientfiles import MiB, bucket, make_s3, random_file, sha256_file  # noqa: F401 (fixtures)
 
 AWS = Path(sys.executable).parent / "aws"
 

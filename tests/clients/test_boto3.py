@@ -13,7 +13,7 @@ import io
 import pytest
 from botocore.exceptions import ClientError
 
-from clientfiles import MiB, bucket, make_s3, random_file, sha256_file  # noqa: F401 (fixtures)
+from .clientfiles import MiB, bucket, make_s3, random_file, sha256_file  # noqa: F401 (fixtures)
 
 SIZE = 40 * MiB  # five 8 MiB parts with the default TransferConfig
 
