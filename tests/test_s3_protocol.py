@@ -451,14 +451,16 @@ def test_a_trailing_part_checksum_is_verified(s3, url):
     assert right.status_code == 200 and right.headers["x-amz-checksum-crc32"] == crc32(part)
 
 
-def test_a_checksum_hoisted_into_a_presigned_query_is_checked(endpoint, s3):
-    """The AWS SDK for JavaScript v3 moves x-amz-* headers into a presigned URL's query
-    (x-amz-checksum-crc32, x-amz-sdk-checksum-algorithm); S3 treats them as those headers."""
+def test_a_checksum_hoisted_into_a_presigned_query_is_ignored(endpoint, s3):
+    """The AWS SDK for JavaScript v3 (3.729+) signs the CRC32 of an empty body into a presigned
+    PUT URL (x-amz-checksum-crc32=AAAAAA==, x-amz-sdk-checksum-algorithm=CRC32). "Amazon S3
+    presigned URLs don't support using the following data-integrity checksum algorithms"
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html): S3
+    ignores them (as LocalStack's AWS-validated parity found, localstack/localstack#12169), so
+    such a URL uploads any body, and no checksum from the query is stored."""
     path = f"/{s3.bucket}/hoisted.bin?x-id=PutObject&x-amz-sdk-checksum-algorithm=CRC32&x-amz-checksum-crc32="
-    wrong = requests.put(presign(endpoint, "PUT", path + requests.utils.quote(crc32(b""), safe="")), data=b"payload")
-    assert wrong.status_code == 400 and code_of(wrong) == "BadDigest", wrong.text
-    assert not stored(s3, "hoisted.bin")
-    right = requests.put(presign(endpoint, "PUT", path + requests.utils.quote(crc32(b"payload"), safe="")),
-                         data=b"payload")
-    assert right.status_code == 200, right.text
-    assert right.headers["x-amz-checksum-crc32"] == crc32(b"payload")
+    response = requests.put(presign(endpoint, "PUT", path + requests.utils.quote(crc32(b""), safe="")),
+                            data=b"payload")
+    assert response.status_code == 200, response.text
+    assert response.headers.get("x-amz-checksum-crc32") != crc32(b"")
+    assert stored(s3, "hoisted.bin")

@@ -141,10 +141,16 @@ _SIGNATURE_PARAMETERS = frozenset({"x-amz-algorithm", "x-amz-credential", "x-amz
 
 def hoist_query_headers(environ: dict[str, Any]) -> None:
     """``x-amz-*`` headers a presigned URL carries in its query (the AWS SDK for JavaScript
-    hoists ``x-amz-checksum-crc32``, ``x-amz-acl``, ``x-amz-meta-*``... there) act as the
-    headers they name, as on S3; a header actually sent wins."""
+    hoists ``x-amz-acl``, ``x-amz-meta-*``... there) act as the headers they name, as on S3; a
+    header actually sent wins. Checksums are the exception: "Amazon S3 presigned URLs don't
+    support using the following data-integrity checksum algorithms (CRC32, CRC32C, SHA-1,
+    SHA-256)" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html),
+    so the CRC32 of an empty body that the JavaScript SDK (3.729+) signs into a presigned PUT
+    is ignored, as S3 ignores it (Content-MD5 is how a presigned upload is checked)."""
     for name, value in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True):
         lowered = name.lower()
+        if lowered.startswith(("x-amz-checksum-", "x-amz-sdk-checksum-")):
+            continue
         if lowered.startswith("x-amz-") and lowered not in _SIGNATURE_PARAMETERS:
             environ.setdefault("HTTP_" + lowered.upper().replace("-", "_"), value)
 
