@@ -205,3 +205,74 @@ def test_edge_logs_are_read_and_deleted_in_the_region_that_wrote_them(local_aws)
     assert f"eu-west-2:{group}" in wb.find_resources(target, prefix)["log_groups"]
     wb.clean_up(target, prefix)
     assert not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+
+
+def _zip(entries):
+    """A package from [(ZipInfo or name, source)], written exactly as given."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for entry, source in entries:
+            archive.writestr(entry, source)
+    return buffer.getvalue()
+
+
+def _with_mode(name, mode):
+    import zipfile
+
+    info = zipfile.ZipInfo(name)
+    info.external_attr = mode << 16
+    return info
+
+
+def _from_windows(name):
+    """An entry as Windows tools write it: MS-DOS attributes only (archive bit), no Unix mode."""
+    import zipfile
+
+    info = zipfile.ZipInfo(name)
+    info.create_system, info.external_attr = 0, 0x20
+    return info
+
+
+HELLO = "def handler(event, context):\n    return 'hello'\n"
+
+
+def _invoke(aws, fn):
+    result = aws("lambda").invoke(FunctionName=fn["FunctionName"], Payload=b"{}")
+    return result.get("FunctionError"), json.loads(result["Payload"].read())
+
+
+def test_a_package_file_others_cannot_read_fails_at_import(aws, make_function):
+    """Lambda needs global read permissions on the package's files (0644; folders 0755): it runs
+    the code as a user that does not own them, and a file without the o+r bit gives
+    Runtime.ImportModuleError "Unable to import module 'app': [Errno 13] Permission denied:
+    '/var/task/app.py'" (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-deployment.html#troubleshooting-deployment-denied,
+    https://repost.aws/knowledge-center/lambda-deployment-package-errors).
+    ZipFile.writestr("app.py", ...) stores mode 0600."""
+    fn = make_function(_zip([("app.py", HELLO)]))
+    error, payload = _invoke(aws, fn)
+    assert error == "Unhandled"
+    assert payload["errorType"] == "Runtime.ImportModuleError"
+    assert payload["errorMessage"] == ("Unable to import module 'app': [Errno 13] Permission "
+                                       "denied: '/var/task/app.py'")
+    # a readable handler that imports an unreadable module of the package fails the same way
+    fn = make_function(_zip([(_with_mode("app.py", 0o644), "import lib\n" + HELLO),
+                             (_with_mode("lib.py", 0o640), "X = 1\n")]))
+    error, payload = _invoke(aws, fn)
+    assert payload["errorType"] == "Runtime.ImportModuleError"
+    assert payload["errorMessage"] == ("Unable to import module 'app': [Errno 13] Permission "
+                                       "denied: '/var/task/lib.py'")
+
+
+def test_packages_readable_by_others_or_without_unix_modes_import(aws, make_function):
+    """The helpers' packages (0644) import, and so do zips that carry no Unix mode at all (as
+    Windows tools write them: Lambda extracts them readable)."""
+    for package in (wb.package_source({"app.py": HELLO}), _zip([(_from_windows("app.py"), HELLO)]),
+                    _zip([(_with_mode("app.py", 0o444), HELLO)])):
+        answer = _invoke(aws, make_function(package))
+        assert answer == (None, "hello"), answer
+    fn = make_function(wb.package_function("presign_upload"), handler="presign_upload.handler")
+    error, payload = _invoke(aws, fn)  # imported: it then fails for want of its settings
+    assert payload["errorType"] != "Runtime.ImportModuleError", payload
