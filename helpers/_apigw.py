@@ -234,8 +234,7 @@ def build_s3_proxy_api(target: Any, prefix: str, *, stage: str = "v1",
     s3, iam, apigw = target.client("s3"), target.client("iam"), target.client("apigateway")
     bucket = create_upload_bucket(f"{prefix}-uploads", s3=s3, prefix=prefix)["bucket"]
     role = create_service_role(f"{prefix}-apigw-s3", service="apigateway.amazonaws.com",
-                               policy=put_object_policy(bucket), iam=iam, prefix=prefix,
-                               wait=0 if target.is_local else 10)
+                               policy=put_object_policy(bucket), iam=iam, prefix=prefix)
     api = create_rest_api(f"{prefix}-s3-proxy", apigw=apigw, prefix=prefix)
     upload_id = add_resource(api["api_id"], api["root_id"], "upload", apigw=apigw)
     object_id = add_resource(api["api_id"], upload_id, "{object}", apigw=apigw)

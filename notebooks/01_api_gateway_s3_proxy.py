@@ -96,8 +96,7 @@ bucket
 # %%
 policy = wb.put_object_policy(bucket)
 role = wb.create_service_role(f"{prefix}-apigw-s3", service="apigateway.amazonaws.com",
-                              policy=policy, iam=iam, prefix=prefix,
-                              wait=0 if aws.is_local else 10)
+                              policy=policy, iam=iam, prefix=prefix)
 print(role["role_arn"])
 policy
 

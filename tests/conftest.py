@@ -166,6 +166,13 @@ def create_function_when_ready(lam, **params):
     return created
 
 
+def wait_updated(lam, function_name):
+    """Wait until the function's last update is done (LastUpdateStatus Successful): until then
+    AWS still runs the previous code and refuses other updates and PublishVersion."""
+    lam.get_waiter("function_updated_v2").wait(FunctionName=function_name,
+                                                WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+
+
 @pytest.fixture
 def make_function(aws, name):
     """Factory: make_function(source, handler="app.handler", **create_function kwargs) -> config."""
