@@ -445,7 +445,8 @@ def find_rest_api(api_id: str) -> RestApi | None:
 def api_keys_for_stage(account_id: str, region: str, api_id: str, stage: str) -> dict[str, dict]:
     """Values of the API keys that a usage plan attaches to ``api_id``/``stage``.
 
-    Returns ``{key value: {"id": ..., "enabled": bool}}``.
+    Returns ``{key value: {"id": ..., "enabled": bool, "effective": bool}}``: ``effective`` is
+    False while the key's link to the plan is newer than :data:`API_KEY_PROPAGATION_SECONDS`.
     """
     backend = apigateway_backends[account_id][region]
     plan_ids = [
@@ -457,11 +458,20 @@ def api_keys_for_stage(account_id: str, region: str, api_id: str, stage: str) ->
     ]
     found: dict[str, dict] = {}
     for plan_id in plan_ids:
-        for key_id in backend.usage_plan_keys.get(plan_id, {}):
+        for key_id, link in list(backend.usage_plan_keys.get(plan_id, {}).items()):
             key = backend.keys.get(key_id)
             if key is not None:
-                found[key.value] = {"id": key.id, "enabled": bool(key.enabled)}
+                effective = not _within(link, "_s3wb_created", API_KEY_PROPAGATION_SECONDS)
+                if key.value in found:  # in two plans for this stage: the older link counts
+                    effective = effective or found[key.value]["effective"]
+                found[key.value] = {"id": key.id, "enabled": bool(key.enabled), "effective": effective}
     return found
+
+
+# A new API key's link to a usage plan takes effect "within approximately 10 seconds" (AWS's
+# answer on re:Post, https://repost.aws/questions/QUIiY_hoP0T4SYnFd3NMGDRw); until then the stage
+# answers 403 Forbidden. AWS seconds, compressed by timing.
+API_KEY_PROPAGATION_SECONDS = 10.0
 
 
 # --- IAM -----------------------------------------------------------------------------------
@@ -1102,7 +1112,8 @@ def _install_s3_streaming_patches() -> None:
 # --- API Gateway usage plans --------------------------------------------------------------
 
 def _install_usage_plan_patches() -> None:
-    """AWS refuses DeleteUsagePlan while API stages are still associated with the plan
+    """A new usage-plan key is marked with its creation time (the data plane accepts it
+    :data:`API_KEY_PROPAGATION_SECONDS` later). AWS refuses DeleteUsagePlan while API stages are still associated with the plan
     (``BadRequestException``: "Cannot delete Usage Plan ID because there are API Stages associated
     with it, including API:STAGE"); the stages must be removed first with UpdateUsagePlan
     (``remove /apiStages`` with value ``API:STAGE``). moto deletes the plan at once."""
@@ -1120,3 +1131,12 @@ def _install_usage_plan_patches() -> None:
         return original_delete(self, usage_plan_id)
 
     apigw_models.APIGatewayBackend.delete_usage_plan = delete_usage_plan
+
+    original_link = apigw_models.APIGatewayBackend.create_usage_plan_key
+
+    def create_usage_plan_key(self, usage_plan_id, payload):  # type: ignore[no-untyped-def]
+        link = original_link(self, usage_plan_id, payload)
+        link._s3wb_created = time.monotonic()  # effective later: see API_KEY_PROPAGATION_SECONDS
+        return link
+
+    apigw_models.APIGatewayBackend.create_usage_plan_key = create_usage_plan_key

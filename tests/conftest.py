@@ -166,6 +166,22 @@ def create_function_when_ready(lam, **params):
     return created
 
 
+def when_key_works(send, patience=30.0):
+    """``send()`` (an HTTP request with a new API key) again until API Gateway stops answering
+    403: a key's new link to a usage plan takes some seconds to take effect, as code against AWS
+    must allow for (helpers.wait_until_uploads_work does it for the workbook). Returns the first
+    other response (or the last 403 after ``patience`` seconds)."""
+    import time
+
+    delay, deadline = 0.1, time.monotonic() + patience
+    while True:
+        response = send()
+        if response.status_code != 403 or time.monotonic() > deadline:
+            return response
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
 def wait_updated(lam, function_name):
     """Wait until the function's last update is done (LastUpdateStatus Successful): until then
     AWS still runs the previous code and refuses other updates and PublishVersion."""

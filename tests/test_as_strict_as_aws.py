@@ -380,3 +380,53 @@ def test_a_new_function_is_pending_and_an_update_in_progress_for_a_while(aws, na
     assert lam.get_function(FunctionName=name)["Configuration"]["LastUpdateStatus"] == "Successful"
     assert lam.publish_version(FunctionName=name)["Version"] == "1"
     lam.delete_function(FunctionName=name)
+
+
+def test_a_new_api_key_works_only_after_some_seconds(aws, proxy_api, monkeypatch):
+    """A new API key's link to a usage plan "takes effect within approximately 10 seconds"
+    (AWS's answer on re:Post, https://repost.aws/questions/QUIiY_hoP0T4SYnFd3NMGDRw); until then
+    the stage answers as for an unknown key: 403 {"message":"Forbidden"}
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html,
+    INVALID_API_KEY). 1 s at the default time scale 0.1."""
+    import requests
+
+    monkeypatch.setenv("LOCALAWS_TIME_SCALE", "0.1")
+    api = proxy_api(api_key_required=True)
+    apigw = aws("apigateway")
+    key = apigw.create_api_key(name=api.name, enabled=True)
+    plan = apigw.create_usage_plan(name=api.name, apiStages=[{"apiId": api.api_id, "stage": "v1"}])
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    early = requests.put(api.url("early.txt"), data=b"x", headers={"x-api-key": key["value"]}, timeout=30)
+    assert early.status_code == 403
+    assert early.json() == {"message": "Forbidden"}
+    assert early.headers["x-amzn-ErrorType"] == "ForbiddenException"
+    time.sleep(1.2)
+    later = requests.put(api.url("later.txt"), data=b"x", headers={"x-api-key": key["value"]}, timeout=30)
+    assert later.status_code == 200
+    assert api.keys() == ["later.txt"]
+
+
+def test_the_build_path_waits_until_the_key_works(local_aws):
+    """build_s3_proxy_api returns once the stage takes an upload with the new key (it probes
+    with an empty object and deletes it), so the learner's first upload does not meet the
+    403 of a key that has not propagated yet."""
+    target = wb.connect("local", endpoint_url=local_aws.endpoint_url, start=False)
+    prefix = wb.unique_prefix()
+    api = wb.build_s3_proxy_api(target, prefix)
+    try:
+        result = wb.upload_file(api.upload_url("first.txt"), _sample(prefix),
+                                headers={"x-api-key": api.api_key}, progress=False)
+        assert result.status == 200
+        assert wb.list_keys(api.bucket, s3=target.client("s3")) == ["first.txt"]  # no probe left
+    finally:
+        wb.clean_up(target, prefix)
+
+
+def _sample(prefix):
+    import os
+    import tempfile
+
+    path = os.path.join(tempfile.mkdtemp(), f"{prefix}.txt")
+    with open(path, "wb") as handle:
+        handle.write(b"first upload")
+    return path
