@@ -25,6 +25,11 @@ Patches applied by :func:`install` (each fixes something moto gets wrong or drop
 - Lambda roles: CreateFunction fails, as on AWS, when the role's trust policy does not let
   lambda.amazonaws.com assume it, or the role is too new to have propagated (moto only checks
   that the role exists).
+- Lambda states: moto reports every function Active and every update Successful at once; AWS
+  shows State Pending after CreateFunction and LastUpdateStatus InProgress after updates, and
+  refuses updates and PublishVersion meanwhile (ResourceConflictException).
+- usage-plan keys: a new link is marked with its time; the API Gateway data plane accepts the
+  key only once the link has propagated (:data:`API_KEY_PROPAGATION_SECONDS`).
 - CloudFront: moto drops Lambda@Edge and function associations, S3OriginConfig (the origin
   access identity) and OriginAccessControlId from distribution configs, accepts any If-Match
   and deletes enabled distributions; AWS keeps the config whole and refuses those.
