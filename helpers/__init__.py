@@ -14,7 +14,7 @@ Where each call a notebook makes lives (every name is re-exported here, so ``wb.
     _s3.py         create_upload_bucket, list_keys, object_sha256, empty_and_delete_bucket
     _iam.py        create_service_role, put_object_policy, trust_policy, delete_role
     _apigw.py      option 1: create_rest_api, add_resource, add_method, add_s3_integration,
-                   deploy_stage, create_api_key, build_s3_proxy_api
+                   deploy_stage, create_api_key, wait_until_uploads_work, build_s3_proxy_api
     _lambda.py     package_function, create_function, allow_api_gateway, publish_version,
                    tail_function_logs
     _presign.py    option 2: build_presign_api, presign_role_policy
@@ -53,6 +53,7 @@ from ._apigw import (
     delete_usage_plan,
     deploy_stage,
     set_binary_media_types,
+    wait_until_uploads_work,
     within_quota,
 )
 from ._lambda import (
@@ -147,7 +148,7 @@ __all__ = [
     "create_api_key", "create_rest_api", "create_service_role", "create_upload_bucket",
     "delete_api_key", "delete_resources", "delete_rest_api", "delete_usage_plan", "delete_role", "deploy_stage",
     "empty_and_delete_bucket", "find_resources", "list_keys", "local_endpoint",
-    "make_sample_file", "object_sha256", "put_object_policy", "set_binary_media_types", "sha256_file", "within_quota", "show_picker",
+    "make_sample_file", "object_sha256", "put_object_policy", "set_binary_media_types", "sha256_file", "within_quota", "wait_until_uploads_work", "show_picker",
     "tags", "trust_policy", "unique_prefix", "upload_file",
     "CleanUpIncomplete", "bucket_contents", "caller_identity", "check_environment",
     "check_permissions", "curl_command", "PRICES", "PRICES_AS_OF", "upload_cost", "tail_function_logs", "workbook_actions", "workbook_policy",

@@ -10,6 +10,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
+from ._errors import ConfigurationError
 from ._names import tags
 
 # API Gateway limits some control-plane calls per account: one CreateRestApi every 3 s, one
@@ -168,6 +169,37 @@ def create_api_key(name: str, *, apigw: Any, api_id: str, stage: str, prefix: st
     return {"key_id": key["id"], "value": key["value"], "usage_plan_id": plan["id"]}
 
 
+PROBE_OBJECT = ".s3wb-probe"
+
+
+def wait_until_uploads_work(invoke_url: str, *, bucket: str, s3: Any, api_key: str | None = None,
+                            patience: float = 120.0) -> int:
+    """Wait until option 1's stage takes uploads, by uploading an empty probe object
+    (``upload/.s3wb-probe``, deleted again); returns the number of tries.
+
+        wait_until_uploads_work(invoke_url, api_key=key["value"], bucket=bucket, s3=s3)
+
+    A new API key's link to its usage plan takes some seconds to reach API Gateway (403
+    Forbidden until then), and so does a new integration role (500 until API Gateway can
+    assume it). Waits 0.5 s, then 1 s, 2 s, 4 s, 4 s, ... for at most ``patience`` seconds."""
+    import requests
+
+    url = f"{invoke_url}/upload/{PROBE_OBJECT}"
+    headers = {"x-api-key": api_key} if api_key else {}
+    deadline, delay, tries = time.monotonic() + patience, 0.5, 0
+    while True:
+        tries += 1
+        status = requests.put(url, data=b"", headers=headers, timeout=30).status_code
+        if status < 400:
+            s3.delete_object(Bucket=bucket, Key=PROBE_OBJECT)
+            return tries
+        if (status != 403 and status < 500) or time.monotonic() + delay > deadline:
+            raise ConfigurationError(f"the stage still answers {status} to an upload after "
+                                     f"{patience:.0f} s")
+        time.sleep(delay)
+        delay = min(delay * 2, 4.0)
+
+
 def delete_usage_plan(usage_plan_id: str, *, apigw: Any) -> bool:
     """Delete a usage plan the only way AWS accepts: first its keys, then its API stages
     (``remove /apiStages``; AWS refuses to delete a plan that still has stages), then the plan.
@@ -234,8 +266,7 @@ def build_s3_proxy_api(target: Any, prefix: str, *, stage: str = "v1",
     s3, iam, apigw = target.client("s3"), target.client("iam"), target.client("apigateway")
     bucket = create_upload_bucket(f"{prefix}-uploads", s3=s3, prefix=prefix)["bucket"]
     role = create_service_role(f"{prefix}-apigw-s3", service="apigateway.amazonaws.com",
-                               policy=put_object_policy(bucket), iam=iam, prefix=prefix,
-                               wait=0 if target.is_local else 10)
+                               policy=put_object_policy(bucket), iam=iam, prefix=prefix)
     api = create_rest_api(f"{prefix}-s3-proxy", apigw=apigw, prefix=prefix)
     upload_id = add_resource(api["api_id"], api["root_id"], "upload", apigw=apigw)
     object_id = add_resource(api["api_id"], upload_id, "{object}", apigw=apigw)
@@ -251,4 +282,5 @@ def build_s3_proxy_api(target: Any, prefix: str, *, stage: str = "v1",
                              prefix=prefix)
         result.api_key, result.api_key_id, result.usage_plan_id = (
             key["value"], key["key_id"], key["usage_plan_id"])
+    wait_until_uploads_work(result.invoke_url, api_key=result.api_key or None, bucket=bucket, s3=s3)
     return result

@@ -74,8 +74,7 @@ def create_edge_function(name: str, *, module: str, target: Any, prefix: str,
     iam, lam = target.client("iam"), target.client("lambda", region=EDGE_REGION)
     role = create_service_role(name, service=("lambda.amazonaws.com", "edgelambda.amazonaws.com"),
                                policy=None,  # it checks requests; it needs no AWS permissions but logs
-                               iam=iam, prefix=prefix, managed_policies=(BASIC_EXECUTION_POLICY,),
-                               wait=0 if target.is_local else 10)
+                               iam=iam, prefix=prefix, managed_policies=(BASIC_EXECUTION_POLICY,))
     fn = create_function(name, module=module, role_arn=role["role_arn"], lam=lam, prefix=prefix,
                          timeout=5, memory=128, substitutions=substitutions, packages=packages)
     return {**fn, "role_name": role["role_name"],

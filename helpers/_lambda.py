@@ -41,6 +41,7 @@ def package_source(files: dict[str, str | bytes]) -> bytes:
 
         package = package_source({"edge_auth.py": my_source})
         lam.update_function_code(FunctionName=name, ZipFile=package)
+        lam.get_waiter("function_updated_v2").wait(FunctionName=name)  # before invoking it
     """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -86,29 +87,46 @@ def create_function(name: str, *, module: str, role_arn: str, lam: Any, prefix: 
                     packages: tuple[str, ...] = ()) -> dict[str, str]:
     """Create a Python function from ``helpers/functions/{module}.py`` (handler ``module.handler``).
 
-    On real AWS a role created seconds ago may not be assumable yet; creation is retried then.
+    A role created seconds ago is not assumable by Lambda yet (IAM is eventually consistent):
+    creation is retried then, with short waits that grow, for up to a minute. The function is
+    ``Pending`` at first; this returns once it is ``Active`` and can be invoked.
     """
-    for attempt in range(10):
-        try:
-            fn = lam.create_function(
-                FunctionName=name, Runtime=runtime, Role=role_arn, Handler=f"{module}.handler",
-                Code={"ZipFile": package_function(module, substitutions=substitutions, packages=packages)},
-                Timeout=timeout, MemorySize=memory,
-                **({"Environment": {"Variables": dict(environment)}} if environment else {}),
-                Tags=tags(prefix),
-                Description=f"s3-upload-workbook: {module}")
-            break
-        except lam.exceptions.InvalidParameterValueException as err:
-            if "cannot be assumed" not in str(err) or attempt == 9:
-                raise
-            time.sleep(3)
+    package = package_function(module, substitutions=substitutions, packages=packages)
+    fn = when_role_is_ready(
+        lam.create_function,
+        FunctionName=name, Runtime=runtime, Role=role_arn, Handler=f"{module}.handler",
+        Code={"ZipFile": package}, Timeout=timeout, MemorySize=memory,
+        **({"Environment": {"Variables": dict(environment)}} if environment else {}),
+        Tags=tags(prefix), Description=f"s3-upload-workbook: {module}")
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     return {"function_name": fn["FunctionName"], "function_arn": fn["FunctionArn"]}
 
 
+def when_role_is_ready(call: Any, *, patience: float = 60.0, **params: Any) -> Any:
+    """``call(**params)`` (CreateFunction, UpdateFunctionConfiguration), retried while Lambda
+    answers that the role "cannot be assumed": a new role takes some seconds to reach Lambda.
+    Waits 0.5 s, then 1 s, 2 s, 4 s, 4 s, ... for at most ``patience`` seconds in all."""
+    deadline, delay = time.monotonic() + patience, 0.5
+    while True:
+        try:
+            return call(**params)
+        except Exception as err:
+            code = getattr(err, "response", {}).get("Error", {}).get("Code", "")
+            if (code != "InvalidParameterValueException" or "cannot be assumed" not in str(err)
+                    or time.monotonic() + delay > deadline):
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 4.0)
+
+
 def publish_version(function_name: str, *, lam: Any) -> str:
     """Publish the function's current code and settings as a numbered version; returns its ARN
-    (Lambda@Edge and aliases need one: $LATEST can change under them)."""
+    (Lambda@Edge and aliases need one: $LATEST can change under them).
+
+    Lambda refuses to publish while the function is still being created or updated
+    (ResourceConflictException): this waits until it is Active and its last update is done."""
+    lam.get_waiter("function_active_v2").wait(FunctionName=function_name)
+    lam.get_waiter("function_updated_v2").wait(FunctionName=function_name)
     return lam.publish_version(FunctionName=function_name)["FunctionArn"]
 
 

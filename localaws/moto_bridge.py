@@ -10,7 +10,8 @@ a WSGI app). The patches replace private methods of
 moto, so moto is pinned exactly: :data:`MOTO_VERSION` is the version this module was written
 for (tests/test_layers.py fails, naming both versions, when another one is installed).
 
-The bridge sits at the bottom of the local AWS: it imports only moto and the extension store.
+The bridge sits at the bottom of the local AWS: it imports only moto, the extension store and
+the time scale (localaws/timing.py).
 What it checks on moto's behalf and that belongs to a service (Lambda@Edge association rules,
 a role's trust policy) is passed in by :func:`install`; a validator refuses by raising
 :class:`Rejected`, which the bridge answers as moto's error of that service.
@@ -22,7 +23,13 @@ Patches applied by :func:`install` (each fixes something moto gets wrong or drop
   ``method.request.*`` parameter the method does not declare; moto accepts it and the mapping
   would silently yield nothing.
 - Lambda roles: CreateFunction fails, as on AWS, when the role's trust policy does not let
-  lambda.amazonaws.com assume it (moto only checks that the role exists).
+  lambda.amazonaws.com assume it, or the role is too new to have propagated (moto only checks
+  that the role exists).
+- Lambda states: moto reports every function Active and every update Successful at once; AWS
+  shows State Pending after CreateFunction and LastUpdateStatus InProgress after updates, and
+  refuses updates and PublishVersion meanwhile (ResourceConflictException).
+- usage-plan keys: a new link is marked with its time; the API Gateway data plane accepts the
+  key only once the link has propagated (:data:`API_KEY_PROPAGATION_SECONDS`).
 - CloudFront: moto drops Lambda@Edge and function associations, S3OriginConfig (the origin
   access identity) and OriginAccessControlId from distribution configs, accepts any If-Match
   and deletes enabled distributions; AWS keeps the config whole and refuses those.
@@ -60,6 +67,7 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 
+from . import timing
 from .store import stores
 
 # The moto release this module was written for; pyproject.toml pins the same version.
@@ -169,6 +177,8 @@ class LambdaFunction:
     layers: list[bytes] = field(default_factory=list, repr=False)  # each layer's zip, in order
     # What add_permission wrote, as a policy document, or None.
     resource_policy: dict | None = None
+    # "Pending" for a while after CreateFunction (Invoke then fails), else "Active".
+    state: str = "Active"
 
 
 @dataclass(frozen=True)
@@ -440,7 +450,8 @@ def find_rest_api(api_id: str) -> RestApi | None:
 def api_keys_for_stage(account_id: str, region: str, api_id: str, stage: str) -> dict[str, dict]:
     """Values of the API keys that a usage plan attaches to ``api_id``/``stage``.
 
-    Returns ``{key value: {"id": ..., "enabled": bool}}``.
+    Returns ``{key value: {"id": ..., "enabled": bool, "effective": bool}}``: ``effective`` is
+    False while the key's link to the plan is newer than :data:`API_KEY_PROPAGATION_SECONDS`.
     """
     backend = apigateway_backends[account_id][region]
     plan_ids = [
@@ -452,11 +463,20 @@ def api_keys_for_stage(account_id: str, region: str, api_id: str, stage: str) ->
     ]
     found: dict[str, dict] = {}
     for plan_id in plan_ids:
-        for key_id in backend.usage_plan_keys.get(plan_id, {}):
+        for key_id, link in list(backend.usage_plan_keys.get(plan_id, {}).items()):
             key = backend.keys.get(key_id)
             if key is not None:
-                found[key.value] = {"id": key.id, "enabled": bool(key.enabled)}
+                effective = not _within(link, "_s3wb_created", API_KEY_PROPAGATION_SECONDS)
+                if key.value in found:  # in two plans for this stage: the older link counts
+                    effective = effective or found[key.value]["effective"]
+                found[key.value] = {"id": key.id, "enabled": bool(key.enabled), "effective": effective}
     return found
+
+
+# A new API key's link to a usage plan takes effect "within approximately 10 seconds" (AWS's
+# answer on re:Post, https://repost.aws/questions/QUIiY_hoP0T4SYnFd3NMGDRw); until then the stage
+# answers 403 Forbidden. AWS seconds, compressed by timing.
+API_KEY_PROPAGATION_SECONDS = 10.0
 
 
 # --- IAM -----------------------------------------------------------------------------------
@@ -615,12 +635,30 @@ def lambda_function(account_id: str, region: str, name_or_arn: str,
         timeout=float(function.timeout or 3), memory=int(function.memory_size or 128),
         environment=dict(function.environment_vars or {}), code=function.code_bytes,
         code_sha=function.code_sha_256, layers=layers,
-        resource_policy={"Version": "2012-10-17", "Statement": statements} if statements else None)
+        resource_policy={"Version": "2012-10-17", "Statement": statements} if statements else None,
+        state="Pending" if _pending(function) else "Active")
+
+
+# A new role is not assumable by Lambda at once: IAM changes reach the other services after a
+# delay ("eventually consistent", https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency),
+# and CreateFunction with a role created seconds ago fails (AWS seconds; compressed by timing).
+ROLE_PROPAGATION_SECONDS = 10.0
+
+
+def role_propagating(role: Any) -> bool:
+    """Whether a moto role is too new for other services to assume yet."""
+    from moto.core.utils import utcnow
+
+    created = getattr(role, "create_date", None)
+    if created is None:
+        return False
+    return (utcnow() - created).total_seconds() < timing.seconds(ROLE_PROPAGATION_SECONDS)
 
 
 def _install_lambda_patches(trust_allows: Callable[[str | None, str], bool]) -> None:
-    """CreateFunction's InvalidParameterValue for a role Lambda cannot assume and for code that
-    is not a zip file (moto accepts both)."""
+    """CreateFunction's InvalidParameterValue for a role Lambda cannot assume (its trust policy
+    does not allow it, or it was created too recently to have propagated) and for code that is
+    not a zip file (moto accepts all three)."""
     from moto.awslambda import models as lambda_models
     from moto.awslambda.exceptions import InvalidParameterValueException
 
@@ -635,12 +673,127 @@ def _install_lambda_patches(trust_allows: Callable[[str | None, str], bool]) -> 
             raise InvalidParameterValueException(
                 "Could not unzip uploaded file. Please check your file, then try to upload again.")
         role = _moto_role(self.account_id, fn.role)
-        if role is not None and not trust_allows(role.assume_role_policy_document, "lambda.amazonaws.com"):
+        if role is not None and (not trust_allows(role.assume_role_policy_document, "lambda.amazonaws.com")
+                                 or role_propagating(role)):
             raise InvalidParameterValueException(
                 "The role defined for the function cannot be assumed by Lambda.")
         return original_put(self, fn)
 
     lambda_models.LambdaStorage.put_function = put_function
+    _install_lambda_state_patches(trust_allows)
+
+
+# Lambda function states (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html),
+# in AWS seconds (compressed by timing): a new function is Pending before it is Active, an
+# update is InProgress before it is Successful. moto reports Active and Successful at once.
+FUNCTION_PENDING_SECONDS = 2.0
+FUNCTION_UPDATE_SECONDS = 2.0
+
+
+def _within(function: Any, attribute: str, aws_seconds: float) -> bool:
+    started = getattr(function, attribute, None)
+    return started is not None and time.monotonic() - started < timing.seconds(aws_seconds)
+
+
+def _pending(function: Any) -> bool:
+    return _within(function, "_s3wb_created", FUNCTION_PENDING_SECONDS)
+
+
+def _updating(function: Any) -> bool:
+    return _within(function, "_s3wb_updated", FUNCTION_UPDATE_SECONDS)
+
+
+def _install_lambda_state_patches(trust_allows: Callable[[str | None, str], bool]) -> None:
+    """State Pending after CreateFunction, LastUpdateStatus InProgress after UpdateFunctionCode
+    and UpdateFunctionConfiguration; in those windows UpdateFunctionCode,
+    UpdateFunctionConfiguration and PublishVersion are ResourceConflictException, as on AWS
+    (Invoke's refusal of a Pending function is in awslambda/responses.py, which reads
+    :attr:`LambdaFunction.state`). UpdateFunctionConfiguration to a role Lambda cannot assume
+    (yet) is refused as CreateFunction refuses it."""
+    from moto.awslambda import models as lambda_models
+    from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError
+
+    class ResourceConflict(LambdaClientError):
+        code = 409
+
+        def __init__(self, message: str) -> None:
+            super().__init__("ResourceConflictException", message)
+
+    def refuse_if_busy(backend: Any, name_or_arn: str) -> Any:
+        function = backend._lambdas.get_function_by_name_or_arn_with_qualifier(name_or_arn)
+        if _pending(function):
+            raise ResourceConflict("The operation cannot be performed at this time. The function "
+                                   "is currently in the following state: Pending")
+        if _updating(function):
+            raise ResourceConflict("The operation cannot be performed at this time. An update is "
+                                   f"in progress for resource: {function.function_arn}")
+        return function
+
+    original_configuration = lambda_models.LambdaFunction.get_configuration
+
+    def get_configuration(self, on_create=False):  # type: ignore[no-untyped-def]
+        config = original_configuration(self, on_create)
+        if _pending(self):
+            config.update(State="Pending", StateReason="The function is being created.",
+                          StateReasonCode="Creating")
+        elif _updating(self):
+            config.update(LastUpdateStatus="InProgress",
+                          LastUpdateStatusReason="The function is being created.",
+                          LastUpdateStatusReasonCode="Creating")
+        return config
+
+    lambda_models.LambdaFunction.get_configuration = get_configuration
+
+    original_create = lambda_models.LambdaBackend.create_function
+
+    def create_function(self, spec):  # type: ignore[no-untyped-def]
+        created = original_create(self, spec)
+        latest = self._lambdas.get_function_by_name_or_arn_with_qualifier(created.function_name)
+        latest._s3wb_created = time.monotonic()
+        return created
+
+    lambda_models.LambdaBackend.create_function = create_function
+
+    def updated(self, function_name, result):  # type: ignore[no-untyped-def]
+        latest = self._lambdas.get_function_by_name_or_arn_with_qualifier(function_name)
+        latest._s3wb_updated = time.monotonic()
+        if isinstance(result, dict) and result.get("Version") == "$LATEST":
+            result = latest.get_configuration()
+        return result
+
+    original_code = lambda_models.LambdaBackend.update_function_code
+
+    def update_function_code(self, function_name, qualifier, body):  # type: ignore[no-untyped-def]
+        refuse_if_busy(self, function_name)
+        if body.get("DryRun"):
+            return original_code(self, function_name, qualifier, body)
+        return updated(self, function_name, original_code(self, function_name, qualifier, body))
+
+    lambda_models.LambdaBackend.update_function_code = update_function_code
+
+    original_configure = lambda_models.LambdaBackend.update_function_configuration
+
+    def update_function_configuration(self, function_name, qualifier, body):  # type: ignore[no-untyped-def]
+        refuse_if_busy(self, function_name)
+        role = _moto_role(self.account_id, body["Role"]) if body.get("Role") else None
+        if role is not None and (not trust_allows(role.assume_role_policy_document, "lambda.amazonaws.com")
+                                 or role_propagating(role)):
+            raise InvalidParameterValueException(
+                "The role defined for the function cannot be assumed by Lambda.")
+        return updated(self, function_name, original_configure(self, function_name, qualifier, body))
+
+    lambda_models.LambdaBackend.update_function_configuration = update_function_configuration
+
+    original_publish = lambda_models.LambdaBackend.publish_version
+
+    def publish_version(self, function_name, description=""):  # type: ignore[no-untyped-def]
+        refuse_if_busy(self, function_name)
+        version = original_publish(self, function_name, description)
+        if version is not None:  # a version is Active at once (it copied the latest's marks)
+            version._s3wb_created = version._s3wb_updated = None
+        return version
+
+    lambda_models.LambdaBackend.publish_version = publish_version
 
 
 # --- Credentials -------------------------------------------------------------------------------
@@ -964,7 +1117,8 @@ def _install_s3_streaming_patches() -> None:
 # --- API Gateway usage plans --------------------------------------------------------------
 
 def _install_usage_plan_patches() -> None:
-    """AWS refuses DeleteUsagePlan while API stages are still associated with the plan
+    """A new usage-plan key is marked with its creation time (the data plane accepts it
+    :data:`API_KEY_PROPAGATION_SECONDS` later). AWS refuses DeleteUsagePlan while API stages are still associated with the plan
     (``BadRequestException``: "Cannot delete Usage Plan ID because there are API Stages associated
     with it, including API:STAGE"); the stages must be removed first with UpdateUsagePlan
     (``remove /apiStages`` with value ``API:STAGE``). moto deletes the plan at once."""
@@ -982,3 +1136,12 @@ def _install_usage_plan_patches() -> None:
         return original_delete(self, usage_plan_id)
 
     apigw_models.APIGatewayBackend.delete_usage_plan = delete_usage_plan
+
+    original_link = apigw_models.APIGatewayBackend.create_usage_plan_key
+
+    def create_usage_plan_key(self, usage_plan_id, payload):  # type: ignore[no-untyped-def]
+        link = original_link(self, usage_plan_id, payload)
+        link._s3wb_created = time.monotonic()  # effective later: see API_KEY_PROPAGATION_SECONDS
+        return link
+
+    apigw_models.APIGatewayBackend.create_usage_plan_key = create_usage_plan_key

@@ -96,8 +96,7 @@ bucket
 # %%
 policy = wb.put_object_policy(bucket)
 role = wb.create_service_role(f"{prefix}-apigw-s3", service="apigateway.amazonaws.com",
-                              policy=policy, iam=iam, prefix=prefix,
-                              wait=0 if aws.is_local else 10)
+                              policy=policy, iam=iam, prefix=prefix)
 print(role["role_arn"])
 policy
 
@@ -163,10 +162,15 @@ print(invoke_url)
 # ## Step 9 · An API key in a usage plan
 # The method requires a key, and a key works only through a usage plan that includes this API
 # stage. Clients send it in the `x-api-key` header. (We never print the key itself.)
+#
+# A new key takes some seconds to reach API Gateway (until then: `403 Forbidden`), and so does
+# the role from step 2 (until API Gateway can assume it: `500`). `wait_until_uploads_work`
+# uploads an empty probe object until one goes through, then deletes it.
 
 # %%
 key = wb.create_api_key(f"{prefix}-key", apigw=apigw, api_id=api_id, stage="v1", prefix=prefix)
 headers = {"x-api-key": key["value"], "Content-Type": "application/octet-stream"}
+wb.wait_until_uploads_work(invoke_url, api_key=key["value"], bucket=bucket, s3=s3)
 print(f"API key ready: {len(key['value'])} characters, in usage plan for stage v1")
 
 # %% [markdown]

@@ -287,6 +287,7 @@ iam.put_role_policy(RoleName=role["role_name"], PolicyName="least-privilege",
                     PolicyDocument=json.dumps(policy))
 env["URL_EXPIRES_SECONDS"] = str(url_expires_seconds)
 _ = lam.update_function_configuration(FunctionName=fn["function_name"], Environment={"Variables": env})
+lam.get_waiter("function_updated_v2").wait(FunctionName=fn["function_name"])
 
 # %% [markdown]
 # **A name the function refuses:** `..` would let a caller climb out of `uploads/`.

@@ -122,15 +122,71 @@ BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionR
 
 
 def zip_code(files):
-    """A deployment package from {path: source}."""
+    """A deployment package from {path: source}, every file readable by others (0644) as Lambda
+    needs (a plain ZipFile.writestr(path, ...) gives 0600, which Lambda cannot import)."""
     import io
     import zipfile
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for path, source in files.items():
-            archive.writestr(path, source)
+            info = zipfile.ZipInfo(path)
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, source)
     return buffer.getvalue()
+
+
+def create_function_when_ready(lam, **params):
+    """CreateFunction as code against AWS must make it, then wait until the function can run.
+
+    A role created moments ago is not assumable by Lambda yet (IAM is eventually consistent):
+    CreateFunction answers InvalidParameterValueException "The role defined for the function
+    cannot be assumed by Lambda." and is retried after short waits that grow (bounded). A new
+    function is then Pending until Lambda has set it up; invoking it before it is Active is a
+    ResourceConflictException, so this waits with botocore's function_active_v2 waiter (polling
+    faster than its 1 s default: the local AWS's delays are compressed).
+    """
+    import time
+
+    from botocore.exceptions import ClientError
+
+    delay, deadline = 0.1, time.monotonic() + 30
+    while True:
+        try:
+            created = lam.create_function(**params)
+            break
+        except ClientError as err:
+            if ("cannot be assumed" not in err.response["Error"]["Message"]
+                    or time.monotonic() > deadline):
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+    lam.get_waiter("function_active_v2").wait(FunctionName=created["FunctionArn"],
+                                               WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
+    return created
+
+
+def when_key_works(send, patience=30.0):
+    """``send()`` (an HTTP request with a new API key) again until API Gateway stops answering
+    403: a key's new link to a usage plan takes some seconds to take effect, as code against AWS
+    must allow for (helpers.wait_until_uploads_work does it for the workbook). Returns the first
+    other response (or the last 403 after ``patience`` seconds)."""
+    import time
+
+    delay, deadline = 0.1, time.monotonic() + patience
+    while True:
+        response = send()
+        if response.status_code != 403 or time.monotonic() > deadline:
+            return response
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
+def wait_updated(lam, function_name):
+    """Wait until the function's last update is done (LastUpdateStatus Successful): until then
+    AWS still runs the previous code and refuses other updates and PublishVersion."""
+    lam.get_waiter("function_updated_v2").wait(FunctionName=function_name,
+                                                WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
 
 
 @pytest.fixture
@@ -146,8 +202,11 @@ def make_function(aws, name):
             iam.put_role_policy(RoleName=fname, PolicyName="p", PolicyDocument=json.dumps(policy))
         if kwargs.pop("logs", True):
             iam.attach_role_policy(RoleName=fname, PolicyArn=BASIC_EXECUTION)
-        files = source if isinstance(source, dict) else {"app.py": source}
-        return aws("lambda").create_function(
-            FunctionName=fname, Runtime=kwargs.pop("Runtime", "python3.12"), Role=role,
-            Handler=handler, Code={"ZipFile": zip_code(files)}, **kwargs)
+        if isinstance(source, bytes):  # a ready deployment package
+            package = source
+        else:
+            package = zip_code(source if isinstance(source, dict) else {"app.py": source})
+        return create_function_when_ready(
+            aws("lambda"), FunctionName=fname, Runtime=kwargs.pop("Runtime", "python3.12"),
+            Role=role, Handler=handler, Code={"ZipFile": package}, **kwargs)
     return make

@@ -14,6 +14,7 @@ import os
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from conftest import when_key_works
 
 UNRELATED = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::unrelated/*"}]}
@@ -228,6 +229,12 @@ def test_api_key_required_GW(proxy_api):
     plan = apigw.create_usage_plan(name=api.name, apiStages=[{"apiId": api.api_id, "stage": "v1"}])
     for k in (key, disabled):
         apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=k["id"], keyType="API_KEY")
+    # the valid key once its link has taken effect (seconds, on AWS): the others stay refused
+    accepted = when_key_works(lambda: requests.put(api.url("a.txt"), data=b"1",
+                                                   headers={"x-api-key": key["value"]}))
+    assert accepted.status_code == 200
+    assert api.keys() == ["a.txt"]
+    api.s3.delete_object(Bucket=api.bucket, Key="a.txt")
     for headers in ({}, {"x-api-key": "wrong-key-value-of-some-length"},
                     {"x-api-key": disabled["value"]}, {"x-api-key": lonely["value"]}):
         response = requests.put(api.url("a.txt"), data=b"1", headers=headers)

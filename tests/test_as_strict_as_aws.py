@@ -205,3 +205,228 @@ def test_edge_logs_are_read_and_deleted_in_the_region_that_wrote_them(local_aws)
     assert f"eu-west-2:{group}" in wb.find_resources(target, prefix)["log_groups"]
     wb.clean_up(target, prefix)
     assert not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+
+
+def _zip(entries):
+    """A package from [(ZipInfo or name, source)], written exactly as given."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for entry, source in entries:
+            archive.writestr(entry, source)
+    return buffer.getvalue()
+
+
+def _with_mode(name, mode):
+    import zipfile
+
+    info = zipfile.ZipInfo(name)
+    info.external_attr = mode << 16
+    return info
+
+
+def _from_windows(name):
+    """An entry as Windows tools write it: MS-DOS attributes only (archive bit), no Unix mode."""
+    import zipfile
+
+    info = zipfile.ZipInfo(name)
+    info.create_system, info.external_attr = 0, 0x20
+    return info
+
+
+HELLO = "def handler(event, context):\n    return 'hello'\n"
+
+
+def _invoke(aws, fn):
+    result = aws("lambda").invoke(FunctionName=fn["FunctionName"], Payload=b"{}")
+    return result.get("FunctionError"), json.loads(result["Payload"].read())
+
+
+def test_a_package_file_others_cannot_read_fails_at_import(aws, make_function):
+    """Lambda needs global read permissions on the package's files (0644; folders 0755): it runs
+    the code as a user that does not own them, and a file without the o+r bit gives
+    Runtime.ImportModuleError "Unable to import module 'app': [Errno 13] Permission denied:
+    '/var/task/app.py'" (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-deployment.html#troubleshooting-deployment-denied,
+    https://repost.aws/knowledge-center/lambda-deployment-package-errors).
+    ZipFile.writestr("app.py", ...) stores mode 0600."""
+    fn = make_function(_zip([("app.py", HELLO)]))
+    error, payload = _invoke(aws, fn)
+    assert error == "Unhandled"
+    assert payload["errorType"] == "Runtime.ImportModuleError"
+    assert payload["errorMessage"] == ("Unable to import module 'app': [Errno 13] Permission "
+                                       "denied: '/var/task/app.py'")
+    # a readable handler that imports an unreadable module of the package fails the same way
+    fn = make_function(_zip([(_with_mode("app.py", 0o644), "import lib\n" + HELLO),
+                             (_with_mode("lib.py", 0o640), "X = 1\n")]))
+    error, payload = _invoke(aws, fn)
+    assert payload["errorType"] == "Runtime.ImportModuleError"
+    assert payload["errorMessage"] == ("Unable to import module 'app': [Errno 13] Permission "
+                                       "denied: '/var/task/lib.py'")
+
+
+def test_packages_readable_by_others_or_without_unix_modes_import(aws, make_function):
+    """The helpers' packages (0644) import, and so do zips that carry no Unix mode at all (as
+    Windows tools write them: Lambda extracts them readable)."""
+    for package in (wb.package_source({"app.py": HELLO}), _zip([(_from_windows("app.py"), HELLO)]),
+                    _zip([(_with_mode("app.py", 0o444), HELLO)])):
+        answer = _invoke(aws, make_function(package))
+        assert answer == (None, "hello"), answer
+    fn = make_function(wb.package_function("presign_upload"), handler="presign_upload.handler")
+    error, payload = _invoke(aws, fn)  # imported: it then fails for want of its settings
+    assert payload["errorType"] != "Runtime.ImportModuleError", payload
+
+
+LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+
+def test_a_new_role_cannot_be_assumed_by_lambda_at_once(aws, name, monkeypatch):
+    """IAM is eventually consistent: a role just created is not yet usable by other services
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency),
+    and CreateFunction answers 400 InvalidParameterValueException "The role defined for the
+    function cannot be assumed by Lambda." (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#API_CreateFunction_Errors).
+    The local AWS keeps a role unassumable for 10 AWS seconds (1 s at the default scale 0.1)."""
+    monkeypatch.setenv("LOCALAWS_TIME_SCALE", "0.1")
+    iam, lam = aws("iam"), aws("lambda")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
+    params = dict(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+                  Code={"ZipFile": wb.package_source({"app.py": HELLO})})
+    with pytest.raises(ClientError) as refused:
+        lam.create_function(**params)
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert refused.value.response["Error"]["Message"] == (
+        "The role defined for the function cannot be assumed by Lambda.")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function(FunctionName=name)  # nothing was created
+    time.sleep(1.2)
+    created = lam.create_function(**params)
+    assert (created["FunctionName"], created["State"]) == (name, "Pending")  # see the next tests
+    lam.delete_function(FunctionName=name)
+
+
+def test_the_helpers_create_a_function_right_after_its_role(local_aws):
+    """create_function retries while the new role propagates (short waits that grow) and
+    returns once the function is Active, ready to invoke: one call, the same on AWS."""
+    target = wb.connect("local", endpoint_url=local_aws.endpoint_url, start=False)
+    prefix = wb.unique_prefix()
+    lam = target.client("lambda")
+    role = wb.create_service_role(f"{prefix}-fn", service="lambda.amazonaws.com", policy=None,
+                                  iam=target.client("iam"), prefix=prefix)
+    answers = []
+
+    def record(http_response, parsed, **_):
+        answers.append(parsed.get("Error", {}).get("Code", http_response.status_code))
+    lam.meta.events.register("after-call.lambda.CreateFunction", record)
+    try:
+        fn = wb.create_function(f"{prefix}-fn", module="presign_upload", role_arn=role["role_arn"],
+                                lam=lam, prefix=prefix, environment={"UPLOAD_BUCKET": f"{prefix}-b"})
+    finally:
+        lam.meta.events.unregister("after-call.lambda.CreateFunction", record)
+    assert answers[0] == "InvalidParameterValueException" and answers[-1] == 201
+    assert lam.get_function(FunctionName=fn["function_name"])["Configuration"]["State"] == "Active"
+    wb.clean_up(target, prefix)
+
+
+def test_a_new_function_is_pending_and_an_update_in_progress_for_a_while(aws, name, monkeypatch):
+    """After CreateFunction a function is `State: Pending` ("Lambda does not invoke a function
+    during pending state. Any invocations or other API actions that operate on the function will
+    fail"), then Active; after an update `LastUpdateStatus` is InProgress, then Successful, and
+    another update or PublishVersion meanwhile fails
+    (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html#troubleshooting-invocation-ResourceConflictException).
+    Both answer 409 ResourceConflictException with the messages recorded from AWS. botocore's
+    waiters function_active_v2 and function_updated_v2 wait them out."""
+    lam = aws("lambda")
+    monkeypatch.setenv("LOCALAWS_TIME_SCALE", "0")  # the role usable at once ...
+    role = aws("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    created = lam.create_function(FunctionName=name, Runtime="python3.12", Role=role["Role"]["Arn"],
+                                  Handler="app.handler", Code={"ZipFile": wb.package_source({"app.py": HELLO})})
+    monkeypatch.setenv("LOCALAWS_TIME_SCALE", "1")  # ... and the function's states at AWS's pace
+    arn = created["FunctionArn"]
+    config = lam.get_function(FunctionName=name)["Configuration"]
+    assert (config["State"], config["StateReasonCode"]) == ("Pending", "Creating")
+    assert config["StateReason"] == "The function is being created."
+    pending = ("The operation cannot be performed at this time. The function is currently in "
+               "the following state: Pending")
+    for call in (lambda: lam.invoke(FunctionName=name, Payload=b"{}"),
+                 lambda: lam.update_function_configuration(FunctionName=name, Timeout=5),
+                 lambda: lam.publish_version(FunctionName=name)):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+        assert refused.value.response["Error"]["Code"] == "ResourceConflictException"
+        assert refused.value.response["Error"]["Message"] == pending
+    fast = {"Delay": 0.2, "MaxAttempts": 100}
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=fast)
+    assert lam.get_function(FunctionName=name)["Configuration"]["State"] == "Active"
+    assert json.loads(lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read()) == "hello"
+
+    updated = lam.update_function_configuration(FunctionName=name, Timeout=5)
+    assert updated["LastUpdateStatus"] == "InProgress" and updated["State"] == "Active"
+    assert updated["LastUpdateStatusReasonCode"] == "Creating"
+    in_progress = ("The operation cannot be performed at this time. An update is in progress for "
+                   f"resource: {arn}")
+    for call in (lambda: lam.update_function_code(FunctionName=name, ZipFile=wb.package_source({"app.py": HELLO})),
+                 lambda: lam.publish_version(FunctionName=name)):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+        assert refused.value.response["Error"]["Code"] == "ResourceConflictException"
+        assert refused.value.response["Error"]["Message"] == in_progress
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig=fast)
+    assert lam.get_function(FunctionName=name)["Configuration"]["LastUpdateStatus"] == "Successful"
+    assert lam.publish_version(FunctionName=name)["Version"] == "1"
+    lam.delete_function(FunctionName=name)
+
+
+def test_a_new_api_key_works_only_after_some_seconds(aws, proxy_api, monkeypatch):
+    """A new API key's link to a usage plan "takes effect within approximately 10 seconds"
+    (AWS's answer on re:Post, https://repost.aws/questions/QUIiY_hoP0T4SYnFd3NMGDRw); until then
+    the stage answers as for an unknown key: 403 {"message":"Forbidden"}
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html,
+    INVALID_API_KEY). 1 s at the default time scale 0.1."""
+    import requests
+
+    monkeypatch.setenv("LOCALAWS_TIME_SCALE", "0.1")
+    api = proxy_api(api_key_required=True)
+    apigw = aws("apigateway")
+    key = apigw.create_api_key(name=api.name, enabled=True)
+    plan = apigw.create_usage_plan(name=api.name, apiStages=[{"apiId": api.api_id, "stage": "v1"}])
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    early = requests.put(api.url("early.txt"), data=b"x", headers={"x-api-key": key["value"]}, timeout=30)
+    assert early.status_code == 403
+    assert early.json() == {"message": "Forbidden"}
+    assert early.headers["x-amzn-ErrorType"] == "ForbiddenException"
+    time.sleep(1.2)
+    later = requests.put(api.url("later.txt"), data=b"x", headers={"x-api-key": key["value"]}, timeout=30)
+    assert later.status_code == 200
+    assert api.keys() == ["later.txt"]
+
+
+def test_the_build_path_waits_until_the_key_works(local_aws):
+    """build_s3_proxy_api returns once the stage takes an upload with the new key (it probes
+    with an empty object and deletes it), so the learner's first upload does not meet the
+    403 of a key that has not propagated yet."""
+    target = wb.connect("local", endpoint_url=local_aws.endpoint_url, start=False)
+    prefix = wb.unique_prefix()
+    api = wb.build_s3_proxy_api(target, prefix)
+    try:
+        result = wb.upload_file(api.upload_url("first.txt"), _sample(prefix),
+                                headers={"x-api-key": api.api_key}, progress=False)
+        assert result.status == 200
+        assert wb.list_keys(api.bucket, s3=target.client("s3")) == ["first.txt"]  # no probe left
+    finally:
+        wb.clean_up(target, prefix)
+
+
+def _sample(prefix):
+    import os
+    import tempfile
+
+    path = os.path.join(tempfile.mkdtemp(), f"{prefix}.txt")
+    with open(path, "wb") as handle:
+        handle.write(b"first upload")
+    return path

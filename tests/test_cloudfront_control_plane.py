@@ -11,7 +11,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import zip_code
+from conftest import create_function_when_ready, zip_code
 
 EDGE_TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
     "Service": ["lambda.amazonaws.com", "edgelambda.amazonaws.com"]}, "Action": "sts:AssumeRole"}]}
@@ -115,9 +115,10 @@ def edge_function(aws, name):
         fname = f"{name}e{next(counter)}"
         role = aws("iam").create_role(RoleName=fname, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
         lam = aws("lambda", region)
-        fn = lam.create_function(FunctionName=fname, Runtime=kwargs.pop("Runtime", "python3.12"), Role=role,
-                                 Handler="app.handler", Code={"ZipFile": zip_code({"app.py": "def handler(e, c):\n    return e\n"})},
-                                 **kwargs)
+        fn = create_function_when_ready(
+            lam, FunctionName=fname, Runtime=kwargs.pop("Runtime", "python3.12"), Role=role,
+            Handler="app.handler", Code={"ZipFile": zip_code({"app.py": "def handler(e, c):\n    return e\n"})},
+            **kwargs)
         if not publish:
             return fn["FunctionArn"]
         return lam.publish_version(FunctionName=fname)["FunctionArn"]

@@ -15,7 +15,7 @@ import os
 import pytest
 import requests
 
-from conftest import BASIC_EXECUTION, zip_code
+from conftest import BASIC_EXECUTION, create_function_when_ready, zip_code
 from test_cloudfront_control_plane import EDGE_TRUST, distribution_config
 
 AUTH_CHECK = '''
@@ -57,8 +57,9 @@ def site(aws, endpoint, name):
         if edge_source:
             role = iam.create_role(RoleName=n, AssumeRolePolicyDocument=json.dumps(EDGE_TRUST))["Role"]["Arn"]
             iam.attach_role_policy(RoleName=n, PolicyArn=BASIC_EXECUTION)
-            lam.create_function(FunctionName=n, Runtime="python3.12", Role=role, Handler="app.handler",
-                                Code={"ZipFile": zip_code({"app.py": edge_source})}, Timeout=timeout)
+            create_function_when_ready(lam, FunctionName=n, Runtime="python3.12", Role=role,
+                                       Handler="app.handler", Timeout=timeout,
+                                       Code={"ZipFile": zip_code({"app.py": edge_source})})
             arn = lam.publish_version(FunctionName=n)["FunctionArn"]
             fn_name = n
             associations = [{"LambdaFunctionARN": arn, "EventType": "viewer-request", "IncludeBody": include_body}]

@@ -285,7 +285,9 @@ class ApiGatewayDataPlane:
         value = request.headers.get("x-api-key")
         keys = moto_bridge.api_keys_for_stage(account, region, request.api_id, request.stage)
         key = keys.get(value or "")
-        if not value or key is None or not key["enabled"]:
+        # A key linked to its plan moments ago is refused the same way until the link has
+        # propagated (moto_bridge.API_KEY_PROPAGATION_SECONDS, compressed time).
+        if not value or key is None or not key["enabled"] or not key["effective"]:
             raise GatewayError("INVALID_API_KEY", "API Key not authorized: missing, unknown, "
                                "disabled, or not in a usage plan for this stage")
         log.append(f"({request.request_id}) API Key {key['id']} authorized")

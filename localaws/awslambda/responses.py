@@ -1,7 +1,10 @@
 """Lambda's Invoke API (``POST /2015-03-31/functions/{name}/invocations``), run for real.
 
 Everything else about Lambda (create, update, publish, aliases, permissions) stays with moto;
-functions are read through ``moto_bridge.lambda_function`` as the bridge's own dataclass.
+functions are read through ``moto_bridge.lambda_function`` as the bridge's own dataclass. A
+function still ``Pending`` after CreateFunction is not invoked (409 ResourceConflictException);
+during an update (``LastUpdateStatus: InProgress``) AWS still runs the previous code, the local
+AWS the new one.
 Invoke shapes follow https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html.
 """
 from __future__ import annotations
@@ -89,6 +92,12 @@ class LambdaService:
         function = self.function(account, region, name, qualifier)
         if function is None:
             return _not_found(start_response, account, region, name, qualifier)
+        if function.state == "Pending":
+            # "Lambda does not invoke a function during pending state" (recorded wording:
+            # https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html).
+            return _error(start_response, 409, "ResourceConflictException",
+                          "The operation cannot be performed at this time. The function is "
+                          "currently in the following state: Pending")
         invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
         body = get_input_stream(environ).read(MAX_SYNC_PAYLOAD + 1)
         limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD

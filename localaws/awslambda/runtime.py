@@ -4,10 +4,12 @@ Supported: Python functions from zip packages (``module.function`` handlers, lay
 environment variables, the execution role's temporary credentials from the local STS,
 ``AWS_ENDPOINT_URL`` pointing at the local AWS (so boto3 in a handler reaches it), the context
 object, the configured timeout, logs in CloudWatch Logs (``/aws/lambda/{name}``), published
-versions and aliases running the code they were published with.
+versions and aliases running the code they were published with, the package's file modes (a
+module file others cannot read fails at import with Permission denied, as on AWS).
 
 Limitations: every Python runtime runs on this machine's Python (3.11); no other languages,
-container images, memory limits, concurrency limits, SnapStart or extensions.
+container images, memory limits, concurrency limits, SnapStart or extensions; read permission
+is checked for imported modules only (a data file the code opens itself is read anyway).
 
 The function comes from the bridge's reader as a ``moto_bridge.LambdaFunction`` (its code,
 layers and configuration copied out of moto); credentials from the local STS and log lines go
@@ -104,8 +106,22 @@ class FunctionSpec:
 
 
 def _extract(data: bytes, folder: str) -> None:
+    """Extract a package keeping each entry's Unix mode, as Lambda does: a file that is not
+    readable by others (``ZipFile.writestr("app.py", ...)`` gives 0600) cannot be imported by the
+    runtime's user. The worker enforces that (it may run as root here); the owner's bits are set
+    so that this process can still read and remove what it extracted. Entries without a Unix
+    mode (``external_attr`` 0, as Windows tools write them) get 0644 (folders 0755)."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         archive.extractall(folder)
+        for entry in archive.infolist():
+            path = os.path.join(folder, entry.filename)
+            if not os.path.lexists(path) or os.path.islink(path):
+                continue
+            unix = entry.external_attr >> 16
+            if entry.is_dir():
+                os.chmod(path, (unix & 0o777 if unix else 0o755) | 0o700)
+            else:
+                os.chmod(path, (unix & 0o777 if unix else 0o644) | 0o600)
 
 
 class ExecutionEnvironment:

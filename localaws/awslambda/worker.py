@@ -34,6 +34,34 @@ class _Capture(io.TextIOBase):
         return len(text)
 
 
+class _ReadableByOthers:
+    """A meta-path finder that refuses, as Lambda does, to import a module file of the package
+    (or of a layer) that others may not read: Lambda runs the code as a user that is neither the
+    file's owner nor in its group, so a file without the o+r bit gives "[Errno 13] Permission
+    denied: '/var/task/NAME.py'" (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-deployment.html).
+    This process may run as root, which reads everything, so the bit is checked here."""
+
+    def __init__(self, roots):
+        self.roots = [(os.path.join(folder, ""), shown) for folder, shown in roots]
+
+    def find_spec(self, fullname, path=None, target=None):
+        from importlib.machinery import PathFinder
+
+        # Only the package's and the layers' folders are looked at (the standard library and
+        # site-packages are readable): the usual finders then import what this one lets through.
+        inside = [entry for entry in (sys.path if path is None else path)
+                  if any(os.path.join(entry, "").startswith(folder) for folder, _ in self.roots)]
+        spec = PathFinder.find_spec(fullname, inside) if inside else None
+        origin = getattr(spec, "origin", None) if spec is not None else None
+        if not origin or not os.path.isfile(origin):
+            return None
+        for folder, shown in self.roots:
+            if origin.startswith(folder) and not os.stat(origin).st_mode & 0o004:
+                raise ImportError(f"[Errno 13] Permission denied: "
+                                  f"'{shown}/{origin[len(folder):]}'", name=fullname, path=origin)
+        return None  # readable: the usual finders import it
+
+
 class LambdaContext:
     """The context object handlers receive (the attributes AWS's Python runtime provides)."""
 
@@ -123,6 +151,8 @@ def main():
     layers = [p for p in os.environ.get("_LAYER_PATHS", "").split(os.pathsep) if p]
     # Lambda puts the function's code first, then layers' python/ folders (/opt/python).
     sys.path[:0] = [task_root] + [os.path.join(p, "python") for p in layers] + layers
+    # Layers are extracted to /opt on AWS, the package to /var/task.
+    sys.meta_path.insert(0, _ReadableByOthers([(task_root, "/var/task")] + [(p, "/opt") for p in layers]))
     os.chdir(task_root)
 
     capture = _Capture(channel)

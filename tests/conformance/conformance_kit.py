@@ -17,6 +17,7 @@ import zipfile
 
 import pytest
 import requests
+from conftest import create_function_when_ready
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -60,9 +61,9 @@ def create_function(aws):
         iam = aws("iam")
         role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
         iam.attach_role_policy(RoleName=name, PolicyArn=BASIC_EXECUTION)
-        return aws("lambda").create_function(
-            FunctionName=name, Runtime="python3.12", Role=role, Handler=handler, Timeout=timeout,
-            Code={"ZipFile": zipped(source, filename)})
+        return create_function_when_ready(
+            aws("lambda"), FunctionName=name, Runtime="python3.12", Role=role, Handler=handler,
+            Timeout=timeout, Code={"ZipFile": zipped(source, filename)})
     return create
 
 

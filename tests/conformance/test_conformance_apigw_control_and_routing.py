@@ -14,6 +14,7 @@ import json
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from conftest import when_key_works
 
 from conformance_kit import (ACCOUNT, LS_APIGW_COMMON, LS_APIGW_INTEGRATIONS, REGION, add_mock,
                              invoke_url, unique)
@@ -171,7 +172,7 @@ def test_no_route_is_missing_authentication_token(endpoint, not_found_api, metho
 # --- API keys --------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def keyed_api(apigw):
+def keyed_api(apigw, endpoint):
     api = apigw.create_rest_api(name=unique())
     rid = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="test")["id"]
     apigw.put_method(restApiId=api["id"], resourceId=rid, httpMethod="GET", authorizationType="NONE",
@@ -185,6 +186,9 @@ def keyed_api(apigw):
     plan = apigw.create_usage_plan(name=unique(), apiStages=[{"apiId": api["id"], "stage": "dev"}])
     key = apigw.create_api_key(name=unique(), enabled=True)
     apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    # a new key's link takes effect after some seconds (403 until then), on AWS too
+    when_key_works(lambda: requests.get(invoke_url(endpoint, api["id"], "dev", "/test"),
+                                        headers={"x-api-key": key["value"]}, timeout=60))
     return api["id"], key
 
 
