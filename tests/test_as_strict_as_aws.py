@@ -14,17 +14,22 @@ import helpers as wb
 from helpers._setup import principal_arn
 
 
-def _api_with_key_and_plan(apigw, name):
+def _deployable_api(apigw, name):
     api = apigw.create_rest_api(name=name)
     apigw.put_method(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET",
                      authorizationType="NONE")
     apigw.put_integration(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET",
                           type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'})
-    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    return api["id"]
+
+
+def _api_with_key_and_plan(apigw, name):
+    api_id = _deployable_api(apigw, name)
+    apigw.create_deployment(restApiId=api_id, stageName="v1")
     key = apigw.create_api_key(name=name, enabled=True)
-    plan = apigw.create_usage_plan(name=name, apiStages=[{"apiId": api["id"], "stage": "v1"}])
+    plan = apigw.create_usage_plan(name=name, apiStages=[{"apiId": api_id, "stage": "v1"}])
     apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
-    return api["id"], key["id"], plan["id"]
+    return api_id, key["id"], plan["id"]
 
 
 def test_a_usage_plan_with_api_stages_cannot_be_deleted(aws, name):
@@ -129,15 +134,6 @@ def _no_retries(aws, service):
     return boto3.client(service, endpoint_url=client.meta.endpoint_url, region_name="us-east-1",
                         aws_access_key_id="test", aws_secret_access_key="test",
                         config=Config(retries={"total_max_attempts": 1}))
-
-
-def _deployable_api(apigw, name):
-    api = apigw.create_rest_api(name=name)
-    apigw.put_method(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET",
-                     authorizationType="NONE")
-    apigw.put_integration(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET",
-                          type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'})
-    return api["id"]
 
 
 def test_create_deployment_is_limited_to_one_every_five_seconds(aws, name, monkeypatch):
