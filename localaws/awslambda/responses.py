@@ -59,8 +59,7 @@ class LambdaService:
             log_group: str = "", log_region: str = "") -> Invocation:
         """One synchronous invocation; unsupported runtimes fail the way a broken runtime does.
         ``log_group``/``log_region``: where its logs go, if not the function's own group and Region."""
-        spec = FunctionSpec.of(function)
-        spec.log_group, spec.log_region = log_group, log_region
+        spec = FunctionSpec(function, log_group, log_region)
         request_id = str(uuid.uuid4())
         if not spec.runtime.startswith("python3"):
             error = {"errorMessage": f"The local AWS runs Python functions only, not {spec.runtime or 'images'}",

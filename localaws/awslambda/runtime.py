@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .. import iam_eval, moto_bridge
@@ -60,28 +60,22 @@ class Invocation:
         return self.error is not None
 
 
-@dataclass
+@dataclass(frozen=True)
 class FunctionSpec:
-    """What an execution environment is built from; environments are shared only by equal specs."""
+    """What an execution environment is built from: the function version as the bridge read it,
+    and where its logs go. Its fields read through (``spec.name``, ``spec.code``...);
+    environments are shared only by specs with the same ``key``."""
 
-    account: str
-    region: str
-    name: str
-    arn: str
-    version: str
-    handler: str
-    runtime: str
-    role: str
-    timeout: float
-    memory: int
-    environment: dict[str, str]
-    code: bytes = field(repr=False)
-    code_sha: str = ""
-    layers: list[bytes] = field(default_factory=list, repr=False)
+    function: moto_bridge.LambdaFunction
     # Lambda@Edge functions log to /aws/lambda/us-east-1.{name} (a prefix Lambda@Edge adds), in
     # the Region of the edge location that ran them rather than the function's own.
     log_group: str = ""
     log_region: str = ""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "function":  # not set yet (copy, unpickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.function, name)
 
     @property
     def log_group_name(self) -> str:
@@ -90,13 +84,6 @@ class FunctionSpec:
     @property
     def log_region_name(self) -> str:
         return self.log_region or self.region
-
-    @classmethod
-    def of(cls, function: moto_bridge.LambdaFunction) -> "FunctionSpec":
-        return cls(function.account, function.region, function.name, function.arn,
-                   function.version, function.handler, function.runtime, function.role,
-                   function.timeout, function.memory, dict(function.environment), function.code,
-                   function.code_sha, list(function.layers))
 
     @property
     def key(self) -> tuple:
