@@ -20,6 +20,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from operator import eq, ge, gt, le, lt, ne
 from typing import Any, Iterable
 
 ALLOW = "Allow"
@@ -116,6 +117,11 @@ def _principal_matches(spec: Any, who: Principal) -> bool:
 
 # --- conditions ----------------------------------------------------------------------------
 
+# NumericLessThan, DateGreaterThanEquals...: the comparison after the type's name.
+_COMPARISONS = {"Equals": eq, "NotEquals": ne, "LessThan": lt, "LessThanEquals": le,
+                "GreaterThan": gt, "GreaterThanEquals": ge}
+
+
 def _to_number(value: str) -> float | None:
     try:
         return float(value)
@@ -149,24 +155,11 @@ def _compare(op: str, actual: str, expected: str) -> bool:
         return not _wildcard(expected, actual, case_sensitive=True)
     if op == "Bool":
         return str(actual).lower() == str(expected).lower()
-    if op.startswith("Numeric"):
-        a, e = _to_number(actual), _to_number(expected)
-        if a is None or e is None:
-            return False
-        return {
-            "NumericEquals": a == e, "NumericNotEquals": a != e,
-            "NumericLessThan": a < e, "NumericLessThanEquals": a <= e,
-            "NumericGreaterThan": a > e, "NumericGreaterThanEquals": a >= e,
-        }.get(op, False)
-    if op.startswith("Date"):
-        a, e = _to_date(actual), _to_date(expected)
-        if a is None or e is None:
-            return False
-        return {
-            "DateEquals": a == e, "DateNotEquals": a != e,
-            "DateLessThan": a < e, "DateLessThanEquals": a <= e,
-            "DateGreaterThan": a > e, "DateGreaterThanEquals": a >= e,
-        }.get(op, False)
+    if op.startswith(("Numeric", "Date")):
+        kind, comparison = ("Numeric", _to_number) if op.startswith("Numeric") else ("Date", _to_date)
+        a, e = comparison(actual), comparison(expected)
+        compare = _COMPARISONS.get(op[len(kind):])
+        return a is not None and e is not None and compare is not None and compare(a, e)
     if op in ("IpAddress", "NotIpAddress"):
         try:
             inside = ipaddress.ip_address(actual) in ipaddress.ip_network(expected, strict=False)
