@@ -17,7 +17,7 @@
 # ---
 
 # %% [markdown] tags=["nav-top"]
-# [← 03 Multipart uploads](03_multipart_uploads.ipynb) · **04 CloudFront + Lambda@Edge** · [05 Comparison →](05_comparison.ipynb)
+# [← 03 Multipart uploads](03_multipart_uploads.ipynb) · **04 CloudFront + Lambda@Edge** · [07 Comparison →](07_comparison.ipynb)
 
 # %% [markdown]
 # # 04 · Upload through CloudFront, with Lambda@Edge checking callers
@@ -335,7 +335,7 @@ print("with the hash:   ", try_oai_upload("oai.bin", {"Authorization": bearer(),
 # the origin identity and the functions go. On real AWS `clean_up` deletes the distribution, but
 # the edge functions can be deleted only hours later, once CloudFront has removed their
 # replicas: `clean_up` deletes everything else and then says which functions stayed. Run it
-# again then, or [06 Clean up](06_clean_up.ipynb), or `wb.delete_edge_function(name,
+# again then, or [06 Clean up](08_clean_up.ipynb), or `wb.delete_edge_function(name,
 # target=aws, attempts=...)`.
 
 # %%
@@ -353,6 +353,6 @@ print("left behind:", {kind: ids for kind, ids in wb.find_resources(aws, prefix)
 # the comparison and clean-up notebooks.
 
 # %% [markdown] tags=["nav-bottom"]
-# **Next:** [05 Comparison](05_comparison.ipynb)
+# **Next:** [07 Comparison](07_comparison.ipynb)
 #
-# [← 03 Multipart uploads](03_multipart_uploads.ipynb) · **04 CloudFront + Lambda@Edge** · [05 Comparison →](05_comparison.ipynb)
+# [← 03 Multipart uploads](03_multipart_uploads.ipynb) · **04 CloudFront + Lambda@Edge** · [07 Comparison →](07_comparison.ipynb)

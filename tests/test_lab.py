@@ -274,13 +274,13 @@ def test_lab_reads_a_pair_from_either_file_and_saves_both(plain_lab_and_root):
     folder.mkdir()
     shutil.copy(os.path.join(ROOT, "notebooks", "jupytext.toml"), folder)
     for ext in (".ipynb", ".py"):
-        shutil.copy2(os.path.join(ROOT, "notebooks", "06_clean_up" + ext), folder)
-    twin = folder / "06_clean_up.py"
+        shutil.copy2(os.path.join(ROOT, "notebooks", "08_clean_up" + ext), folder)
+    twin = folder / "08_clean_up.py"
     twin.write_text(twin.read_text().replace("## Parameters", "## Parameters, edited in the twin", 1))
     later = time.time() + 5
     os.utime(twin, (later, later))
 
-    url = f"{base}/api/contents/notebooks/06_clean_up.ipynb"
+    url = f"{base}/api/contents/notebooks/08_clean_up.ipynb"
     got = requests.get(url, params={"token": TOKEN, "content": 1})
     assert got.status_code == 200, got.text
     model = got.json()["content"]
@@ -293,6 +293,6 @@ def test_lab_reads_a_pair_from_either_file_and_saves_both(plain_lab_and_root):
                                                              "content": model})
     assert saved.status_code == 200, saved.text
     assert "# Added in Lab." in twin.read_text()
-    ipynb = nbformat.read(str(folder / "06_clean_up.ipynb"), as_version=4)
+    ipynb = nbformat.read(str(folder / "08_clean_up.ipynb"), as_version=4)
     assert ipynb.cells[1].source == "Added in Lab."
     assert [c.source for c in jupytext.read(str(twin)).cells] == [c.source for c in ipynb.cells]

@@ -124,7 +124,7 @@ def test_notebook_00_checks_the_environment_and_cleans_up(fresh_aws, tmp_path):
 
 def test_notebook_05_compares_the_options_on_the_same_files(fresh_aws, tmp_path):
     prefix = "nb05-" + os.urandom(3).hex()
-    text = run("05_comparison.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
+    text = run("07_comparison.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
                name_prefix=prefix, sizes_mib=[1, 11], repeats=1, threads=2)
     assert "1 · S3 proxy, 11 MiB: 413 HTTP content length exceeded 10485760 bytes." in text
     assert "7 uploads checked, all identical: True" in text
@@ -157,11 +157,11 @@ def test_notebook_06_lists_then_deletes_everything_tagged_and_nothing_else(fresh
     assert before["distributions"] == [cdn.distribution.distribution_id]
     assert wb.bucket_contents(multipart.bucket, s3=s3)["incomplete_uploads"] == 1
 
-    text = run("06_clean_up.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url, dry_run=True)
+    text = run("08_clean_up.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url, dry_run=True)
     assert "dry run: nothing deleted" in text and presign.function_name in text
     assert wb.find_resources(target) == before
 
-    text = run("06_clean_up.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url)
+    text = run("08_clean_up.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url)
     assert "left behind: {}" in text and "'distributions': 1" in text
     assert not any(wb.find_resources(target).values())
     names = [b["Name"] for b in s3.list_buckets()["Buckets"]]

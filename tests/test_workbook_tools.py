@@ -279,18 +279,18 @@ def test_navlinks_adds_a_new_notebook_between_its_neighbours_idempotently(tmp_pa
 def test_navlinks_updates_both_files_of_a_pair_and_takes_a_new_notebook_written_as_text(tmp_path):
     """In a folder paired by jupytext.toml: a notebook added as its text twin alone gets its
     .ipynb, and the neighbours' links change in both files of their pairs, outputs kept."""
-    folder = copy_notebooks(tmp_path, "05_comparison", "06_clean_up")
-    (folder / "07_extra.py").write_text(
-        "# %% [markdown]\n# # 07 · Extra things\n\n# %%\nprint('extra')\n")
-    outputs_before = [c.outputs for c in nbformat.read(str(folder / "06_clean_up.ipynb"), 4).cells
+    folder = copy_notebooks(tmp_path, "07_comparison", "08_clean_up")
+    (folder / "09_extra.py").write_text(
+        "# %% [markdown]\n# # 09 · Extra things\n\n# %%\nprint('extra')\n")
+    outputs_before = [c.outputs for c in nbformat.read(str(folder / "08_clean_up.ipynb"), 4).cells
                       if c.cell_type == "code"]
-    assert sorted(navlinks.update(str(folder))) == ["05_comparison.ipynb", "06_clean_up.ipynb", "07_extra.ipynb"]
-    assert (folder / "07_extra.ipynb").exists()
-    for stem in ("05_comparison", "06_clean_up", "07_extra"):
+    assert sorted(navlinks.update(str(folder))) == ["07_comparison.ipynb", "08_clean_up.ipynb", "09_extra.ipynb"]
+    assert (folder / "09_extra.ipynb").exists()
+    for stem in ("07_comparison", "08_clean_up", "09_extra"):
         assert pair_differences(str(folder / f"{stem}.ipynb")) == []
-    assert "[07 Extra things →](07_extra.ipynb)" in (folder / "06_clean_up.py").read_text()
-    six = nbformat.read(str(folder / "06_clean_up.ipynb"), as_version=4)
-    assert "[07 Extra things →](07_extra.ipynb)" in six.cells[0].source
+    assert "[09 Extra things →](09_extra.ipynb)" in (folder / "08_clean_up.py").read_text()
+    six = nbformat.read(str(folder / "08_clean_up.ipynb"), as_version=4)
+    assert "[09 Extra things →](09_extra.ipynb)" in six.cells[0].source
     assert [c.outputs for c in six.cells if c.cell_type == "code"] == outputs_before
     assert navlinks.update(str(folder), check=True) == []
 
@@ -381,8 +381,8 @@ def test_editing_the_text_twin_and_syncing_changes_the_ipynb_and_keeps_its_outpu
 
 
 def test_editing_the_ipynb_and_syncing_changes_the_text_twin(tmp_path):
-    folder = copy_notebooks(tmp_path, "06_clean_up")
-    ipynb, twin = folder / "06_clean_up.ipynb", folder / "06_clean_up.py"
+    folder = copy_notebooks(tmp_path, "08_clean_up")
+    ipynb, twin = folder / "08_clean_up.ipynb", folder / "08_clean_up.py"
     nb = nbformat.read(str(ipynb), as_version=4)
     nb.cells.insert(2, nbformat.v4.new_code_cell("print('added in Lab')"))
     nbformat.write(nb, str(ipynb))

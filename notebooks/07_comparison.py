@@ -17,10 +17,10 @@
 # ---
 
 # %% [markdown] tags=["nav-top"]
-# [← 04 CloudFront + Lambda@Edge](04_cloudfront_lambda_edge.ipynb) · **05 Comparison** · [06 Clean up →](06_clean_up.ipynb)
+# [← 04 CloudFront + Lambda@Edge](04_cloudfront_lambda_edge.ipynb) · **07 Comparison** · [08 Clean up →](08_clean_up.ipynb)
 
 # %% [markdown]
-# # 05 · The options side by side: limits, speed, cost
+# # 07 · The options side by side: limits, speed, cost
 #
 # ## Overview
 # Notebooks 01 to 04 built each option step by step. Here each is built in one call and all of
@@ -279,7 +279,7 @@ for label, option in options.items():
 # ## Clean up
 # Each option's resources, prefix by prefix. One option's failure must not leave the others'
 # resources running (an enabled distribution among them), so each is tried, and what stayed is
-# printed: run the cell (or notebook 06) again later. On AWS this takes a while: API Gateway
+# printed: run the cell (or notebook 08) again later. On AWS this takes a while: API Gateway
 # allows one DeleteRestApi every 30 seconds per account, and the helpers wait for it.
 
 # %%
@@ -293,10 +293,10 @@ print("left behind:", {p: found for p, found in left.items() if found})
 
 # %% [markdown]
 # ## Next steps
-# [06 Clean up](06_clean_up.ipynb) finds anything the workbook left behind, in the local AWS or
+# [08 Clean up](08_clean_up.ipynb) finds anything the workbook left behind, in the local AWS or
 # in your account, and deletes it in order.
 
 # %% [markdown] tags=["nav-bottom"]
-# **Next:** [06 Clean up](06_clean_up.ipynb)
+# **Next:** [08 Clean up](08_clean_up.ipynb)
 #
-# [← 04 CloudFront + Lambda@Edge](04_cloudfront_lambda_edge.ipynb) · **05 Comparison** · [06 Clean up →](06_clean_up.ipynb)
+# [← 04 CloudFront + Lambda@Edge](04_cloudfront_lambda_edge.ipynb) · **07 Comparison** · [08 Clean up →](08_clean_up.ipynb)

@@ -17,10 +17,10 @@
 # ---
 
 # %% [markdown] tags=["nav-top"]
-# [← 05 Comparison](05_comparison.ipynb) · **06 Clean up**
+# [← 07 Comparison](07_comparison.ipynb) · **08 Clean up**
 
 # %% [markdown]
-# # 06 · Clean up everything the workbook created
+# # 08 · Clean up everything the workbook created
 #
 # ## Overview
 # Each notebook deletes what it made in its last cell. But a notebook stopped halfway, a
@@ -137,4 +137,4 @@ print("left behind:", left)
 # %% [markdown] tags=["nav-bottom"]
 # **The end of the workbook.** Back to the start: [00 Setup](00_setup.ipynb)
 #
-# [← 05 Comparison](05_comparison.ipynb) · **06 Clean up**
+# [← 07 Comparison](07_comparison.ipynb) · **08 Clean up**
