@@ -122,7 +122,7 @@ def test_notebook_00_checks_the_environment_and_cleans_up(fresh_aws, tmp_path):
     assert not any(wb.find_resources(target, prefix).values())
 
 
-def test_notebook_05_compares_the_options_on_the_same_files(fresh_aws, tmp_path):
+def test_notebook_07_compares_the_options_on_the_same_files(fresh_aws, tmp_path):
     prefix = "nb05-" + os.urandom(3).hex()
     text = run("07_comparison.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
                name_prefix=prefix, sizes_mib=[1, 11], repeats=1, threads=2)
@@ -136,7 +136,7 @@ def test_notebook_05_compares_the_options_on_the_same_files(fresh_aws, tmp_path)
         assert not any(wb.find_resources(target, f"{prefix}-{part}").values())
 
 
-def test_notebook_06_lists_then_deletes_everything_tagged_and_nothing_else(fresh_aws, tmp_path):
+def test_notebook_08_lists_then_deletes_everything_tagged_and_nothing_else(fresh_aws, tmp_path):
     # moto's state is per process, so this "fresh" local AWS also holds what earlier tests in this
     # worker left; with prefix=None the notebook must delete that too, and nothing untagged.
     # With no prefix it looks under the prefixes the workbook chooses itself (s3wb-...), the
