@@ -97,6 +97,8 @@ def test_the_page_uploads_through_each_route_and_fails_as_the_notebook_says(brow
 
         # The second tab: the page, another origin than the API, S3 and CloudFront.
         page_tab = browser.new_page()
+        console = []
+        page_tab.on("console", lambda message: console.append(message.text))
         page_tab.goto(url)
         page_tab.wait_for_selector('#status[data-state="ready"]')
         assert page_tab.inner_text("#origin") == url.rstrip("/")
@@ -129,6 +131,9 @@ def test_the_page_uploads_through_each_route_and_fails_as_the_notebook_says(brow
         s3.delete_bucket_cors(Bucket=buckets["ps"])                                  # no CORS rule
         row = upload(page_tab, "presigned", refused)
         assert row["state"] == "failed" and "the browser refused the presigned PUT" in row["key"]
+        # What the developer sees in the console: Chromium's own words for a refused preflight.
+        blocked = [t for t in console if "has been blocked by CORS policy" in t]
+        assert any("Response to preflight request doesn't pass access control check" in t for t in blocked), console
 
         rules = s3.get_bucket_cors(Bucket=buckets["mp"])["CORSRules"]
         s3.put_bucket_cors(Bucket=buckets["mp"], CORSConfiguration={"CORSRules": [        # ETag not exposed

@@ -37,6 +37,8 @@ function base64(buffer) {
   return btoa(String.fromCharCode(...new Uint8Array(buffer)));
 }
 
+// The whole blob is read into memory to hash it: fine for the sizes a demo page takes (a real
+// uploader would hash parts as it sends them, as the multipart route does).
 async function sha256(blob) {
   return crypto.subtle.digest("SHA-256", await blob.arrayBuffer());
 }
