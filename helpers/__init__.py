@@ -22,6 +22,8 @@ Where each call a notebook makes lives (every name is re-exported here, so ``wb.
                    abort_multipart, request_post_form, post_file, build_multipart_api
     _cloudfront.py option 3: create_origin_access_control / _identity, create_edge_function,
                    create_upload_distribution, wait_until_deployed, build_cloudfront_upload
+    _page.py       notebook 05: serve_page (the upload page on loopback), put_upload_cors,
+                   add_cors_preflight, allow_origin_in_function, forward_cors_headers, preflight
     _upload.py     upload_file, upload_presigned, request_upload_url, make_sample_file, sha256_file
     _widgets.py    FilePicker, choose_file, show_picker
     _curl.py       curl_command: the same upload as a shell command
@@ -85,6 +87,18 @@ from ._multipart import (
     uploaded_parts,
 )
 from ._presign import PresignApi, build_presign_api, presign_role_policy
+from ._page import (
+    CORS_S3_ORIGIN_POLICY,
+    PageServer,
+    Preflight,
+    add_cors_preflight,
+    allow_origin_in_function,
+    forward_cors_headers,
+    preflight,
+    put_upload_cors,
+    readable_headers,
+    serve_page,
+)
 from ._cloudfront import (
     CloudFrontUpload,
     UploadDistribution,
@@ -130,6 +144,8 @@ from ._upload import (
 from ._widgets import FilePicker, choose_file, show_picker
 
 __all__ = [
+    "CORS_S3_ORIGIN_POLICY", "PageServer", "Preflight", "add_cors_preflight", "allow_origin_in_function",
+    "forward_cors_headers", "preflight", "put_upload_cors", "readable_headers", "serve_page",
     "CloudFrontUpload", "UploadDistribution", "build_cloudfront_upload", "create_edge_function",
     "create_origin_access_control", "create_origin_access_identity", "create_upload_distribution",
     "delete_edge_function", "delete_origin_access_identity", "disable_and_delete_distribution",

@@ -26,7 +26,7 @@ _STATEMENTS: list[dict[str, Any]] = [
         "s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketPublicAccessBlock",
         "s3:GetBucketPublicAccessBlock", "s3:PutEncryptionConfiguration", "s3:PutBucketTagging",
         "s3:GetBucketTagging",
-        "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration", "s3:ListBucket",
+        "s3:PutBucketPolicy", "s3:PutBucketCORS", "s3:PutLifecycleConfiguration", "s3:ListBucket",
         "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"],
      "Resource": [f"arn:aws:s3:::{_P}"], "example": "arn:aws:s3:::s3wb-example-uploads"},
     {"Sid": "Objects", "Action": [

@@ -196,6 +196,11 @@ class CacheBehaviour:
     target_origin_id: str
     allowed_methods: list[str]
     lambda_associations: list[dict[str, Any]]  # LambdaFunctionAssociations' Items
+    cache_policy_id: str = ""
+    origin_request_policy_id: str = ""
+    response_headers_policy_id: str = ""
+    # The legacy ForwardedValues' Headers Items (a behaviour without a cache policy).
+    forwarded_headers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -342,6 +347,21 @@ def install(*, check_associations: Callable[[list[tuple[str, dict[str, Any]]]], 
 
     apigw_models.APIGatewayBackend.put_integration = put_integration
 
+    original_put_integration_response = apigw_models.APIGatewayBackend.put_integration_response
+
+    def put_integration_response(self, function_id, resource_id, method_type, status_code, *args, **kwargs):  # type: ignore[no-untyped-def]
+        method = self.get_method(function_id, resource_id, method_type)
+        declared = method.method_responses.get(str(status_code))
+        if declared is not None:
+            mapping = kwargs.get("response_parameters")
+            if mapping is None and len(args) >= 3:
+                mapping = args[2]
+            _validate_response_mapping(mapping or {}, declared.response_parameters or {})
+        return original_put_integration_response(self, function_id, resource_id, method_type, status_code,
+                                                 *args, **kwargs)
+
+    apigw_models.APIGatewayBackend.put_integration_response = put_integration_response
+
     # UpdateIntegration and UpdateIntegrationResponse (JSON-patch operations): moto has neither.
     def update_integration(self):  # type: ignore[no-untyped-def]
         parts = self.path.split("/")
@@ -428,6 +448,24 @@ def _validate_request_mapping(mapping: dict[str, str], declared: dict[str, Any])
             errors.append(f"Invalid mapping expression specified: {target}")
         if isinstance(source, str) and source.startswith("method.request.") and source not in declared:
             errors.append(f"Invalid mapping expression parameter specified: {source}")
+    if errors:
+        raise BadRequestException(
+            "Invalid mapping expression specified: Validation Result: warnings : [], "
+            f"errors : [{', '.join(errors)}]"
+        )
+
+
+def _validate_response_mapping(mapping: dict[str, str], declared: dict[str, Any]) -> None:
+    """An integration response may set only the headers its method response declares
+    (``method.response.header.{name}`` in the method response's responseParameters); AWS refuses
+    the others with a 400 BadRequestException (recorded answer: "Invalid mapping expression
+    specified: Validation Result: warnings : [], errors : [Invalid mapping expression parameter
+    specified: method.response.header.Access-Control-Allow-Origin]"; "Set up method response",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-settings-method-response.html)."""
+    from moto.apigateway.exceptions import BadRequestException
+
+    errors = [f"Invalid mapping expression parameter specified: {target}" for target in mapping
+              if target.startswith("method.response.header.") and target not in declared]
     if errors:
         raise BadRequestException(
             "Invalid mapping expression specified: Validation Result: warnings : [], "
@@ -864,7 +902,12 @@ def _behaviour(behaviour: Any, path_pattern: str = "*") -> CacheBehaviour:
         target_origin_id=behaviour.target_origin_id,
         allowed_methods=list(behaviour.allowed_methods.items),
         lambda_associations=list((getattr(behaviour, "lambda_function_associations", None)
-                                  or {}).get("Items") or []))
+                                  or {}).get("Items") or []),
+        cache_policy_id=getattr(behaviour, "cache_policy_id", "") or "",
+        origin_request_policy_id=getattr(behaviour, "origin_request_policy_id", "") or "",
+        response_headers_policy_id=getattr(behaviour, "response_headers_policy_id", "") or "",
+        forwarded_headers=tuple((getattr(getattr(behaviour, "forwarded_values", None), "Headers", None)
+                                 or {}).get("Items") or ()))
 
 
 def _distribution(dist: Any) -> Distribution:

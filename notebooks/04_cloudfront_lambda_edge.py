@@ -17,7 +17,7 @@
 # ---
 
 # %% [markdown] tags=["nav-top"]
-# [← 03 Multipart uploads](03_multipart_uploads.ipynb) · **04 CloudFront + Lambda@Edge** · [07 Comparison →](07_comparison.ipynb)
+# [← 03 Multipart uploads](03_multipart_uploads.ipynb) · **04 CloudFront + Lambda@Edge** · [05 Uploading from a web page →](05_web_page.ipynb)
 
 # %% [markdown]
 # # 04 · Upload through CloudFront, with Lambda@Edge checking callers
@@ -353,6 +353,6 @@ print("left behind:", {kind: ids for kind, ids in wb.find_resources(aws, prefix)
 # the comparison and clean-up notebooks.
 
 # %% [markdown] tags=["nav-bottom"]
-# **Next:** [07 Comparison](07_comparison.ipynb)
+# **Next:** [05 Uploading from a web page](05_web_page.ipynb)
 #
-# [← 03 Multipart uploads](03_multipart_uploads.ipynb) · **04 CloudFront + Lambda@Edge** · [07 Comparison →](07_comparison.ipynb)
+# [← 03 Multipart uploads](03_multipart_uploads.ipynb) · **04 CloudFront + Lambda@Edge** · [05 Uploading from a web page →](05_web_page.ipynb)

@@ -17,7 +17,7 @@
 # ---
 
 # %% [markdown] tags=["nav-top"]
-# [← 04 CloudFront + Lambda@Edge](04_cloudfront_lambda_edge.ipynb) · **07 Comparison** · [08 Clean up →](08_clean_up.ipynb)
+# [← 05 Uploading from a web page](05_web_page.ipynb) · **07 Comparison** · [08 Clean up →](08_clean_up.ipynb)
 
 # %% [markdown]
 # # 07 · The options side by side: limits, speed, cost
@@ -267,6 +267,12 @@ for label, option in options.items():
 #   at the nearest edge), or when uploads must share a domain and checks with your CDN. It
 #   costs more per GB, edge functions have strict limits (no environment variables, 5 s), and
 #   every change takes minutes to deploy.
+# - **From a web page** (notebook 05): every option works from a browser once CORS lets the
+#   page's origin in, and each needs its own settings. Option 1 needs the API's `OPTIONS`
+#   method only (the bytes go through API Gateway); option 2 and multipart also need a bucket
+#   CORS rule (multipart one that exposes `ETag`, or the page cannot complete); option 3 needs
+#   CloudFront to forward the CORS headers to S3 and an edge function that lets preflights
+#   through. A presigned POST form needs no preflight at all.
 #
 # ### Threat model, briefly
 # All four write into private buckets with identities that may only put objects. What differs
@@ -299,4 +305,4 @@ print("left behind:", {p: found for p, found in left.items() if found})
 # %% [markdown] tags=["nav-bottom"]
 # **Next:** [08 Clean up](08_clean_up.ipynb)
 #
-# [← 04 CloudFront + Lambda@Edge](04_cloudfront_lambda_edge.ipynb) · **07 Comparison** · [08 Clean up →](08_clean_up.ipynb)
+# [← 05 Uploading from a web page](05_web_page.ipynb) · **07 Comparison** · [08 Clean up →](08_clean_up.ipynb)

@@ -44,7 +44,10 @@
 # multipart uploads are not objects: they must be aborted.
 #
 # Nothing without the workbook's tag is touched. Origin identities take no tags: they are
-# recognised by their comment (`s3-upload-workbook <prefix>`).
+# recognised by their comment (`s3-upload-workbook <prefix>`). The CORS settings of notebook 05
+# go with what they belong to: a bucket's CORS rules with the bucket, an API's `OPTIONS`
+# methods with the API, a distribution's origin request policy attachment with the
+# distribution (CORS-S3Origin itself is AWS's managed policy: nothing to delete).
 #
 # **Threat model, briefly:** the tags decide what is deleted, and anyone allowed to tag
 # resources in the account could tag something `workbook=s3-upload-workbook`. On a shared

@@ -111,6 +111,31 @@ def test_notebook_04_uploads_through_cloudfront_with_lambda_edge_and_cleans_up(f
     assert not any(wb.find_resources(target, prefix).values())
 
 
+def test_notebook_05_shows_each_cors_refusal_and_its_cure_and_cleans_up(fresh_aws, tmp_path):
+    """Headless, the CORS cells make the browser's preflights with plain HTTP: each refusal the
+    notebook explains, then the answer once its setting is made (the page itself is exercised
+    in a real browser by tests/test_upload_page.py)."""
+    prefix = "nb05w-" + os.urandom(3).hex()
+    text = run("05_web_page.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url, name_prefix=prefix)
+    assert "the page: http://127.0.0.1:" in text
+    assert "200 page may read it: False" in text and "200 page may read it: True" in text
+    assert "403 refused: AccessForbidden CORSResponse: CORS is not enabled for this bucket." in text
+    assert text.count("403 refused: AccessForbidden CORSResponse: This CORS request is not allowed.") >= 3
+    assert "403 refused: Missing Authentication Token" in text
+    assert "404 refused: no route for OPTIONS /uploads/some-upload-id/parts" in text
+    assert "not this page's origin" in text
+    assert "204 page may read it: False\nin bucket: True" in text
+    assert "ETag readable by the page: False" in text and "ETag readable by the page: True" in text
+    assert "presigned POST: 204 page may read it: True" in text
+    assert "400 refused: BadRequest Insufficient information. Origin request header needed." in text
+    assert "401 Unauthorized" in text
+    assert "option 2: 200 True | option 3: 200 True" in text and "identical: True True" in text
+    assert "left behind: {}" in text
+    target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
+    for part in ("ps", "mp", "cf"):
+        assert not any(wb.find_resources(target, f"{prefix}-{part}").values())
+
+
 def test_notebook_00_checks_the_environment_and_cleans_up(fresh_aws, tmp_path):
     prefix = "nb00-" + os.urandom(3).hex()
     text = run("00_setup.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url, name_prefix=prefix)

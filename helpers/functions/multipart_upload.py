@@ -15,7 +15,9 @@ parts of 5 MiB to 5 GiB (the last may be smaller), at most 10,000 parts, objects
 SHA-256 checksum that is signed into its URL, so S3 rejects a part whose bytes changed.
 
 Configuration (environment variables): UPLOAD_BUCKET (required), PART_SIZE_BYTES (smallest part
-size, default 8 MiB), URL_EXPIRES_SECONDS (default 900), MAX_POST_BYTES (default 10 MiB).
+size, default 8 MiB), URL_EXPIRES_SECONDS (default 900), MAX_POST_BYTES (default 10 MiB),
+ALLOWED_ORIGIN (a web page's origin: the answers carry Access-Control-Allow-Origin for it, as
+a proxy integration's function must add CORS headers itself; unset: none).
 """
 import json
 import math
@@ -40,6 +42,7 @@ KEY_PREFIX = "uploads/"
 KEY_PATTERN = re.compile(r"^uploads/[0-9a-f]{32}/[^/]{1,200}$")
 MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
 BATCH = 100
+ALLOWED_ORIGIN = os.environ.get("ALLOWED_ORIGIN", "")
 
 s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
 
@@ -49,8 +52,10 @@ class BadRequest(Exception):
 
 
 def _answer(status, payload=None):
-    return {"statusCode": status,
-            "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
+    headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+    if ALLOWED_ORIGIN:
+        headers.update({"Access-Control-Allow-Origin": ALLOWED_ORIGIN, "Vary": "Origin"})
+    return {"statusCode": status, "headers": headers,
             "body": "" if payload is None else json.dumps(payload)}
 
 

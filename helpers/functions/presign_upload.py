@@ -5,7 +5,9 @@ function never sees the file: it signs a URL with its own role's credentials (wh
 s3:PutObject), and the client then PUTs the file straight to S3, up to 5 GB.
 
 Configuration (environment variables): UPLOAD_BUCKET (required), URL_EXPIRES_SECONDS (default
-300), KEY_PREFIX (default "uploads/").
+300), KEY_PREFIX (default "uploads/"), ALLOWED_ORIGIN (a web page's origin, e.g.
+https://app.example.com: with a proxy integration the function's answer is the response, so
+the function itself adds Access-Control-Allow-Origin for that page; unset: no CORS header).
 """
 import json
 import os
@@ -20,6 +22,7 @@ BUCKET = os.environ["UPLOAD_BUCKET"]
 # classic bug: it fails inside botocore, not here).
 EXPIRES = int(os.environ.get("URL_EXPIRES_SECONDS", "300"))
 KEY_PREFIX = os.environ.get("KEY_PREFIX", "uploads/")
+ALLOWED_ORIGIN = os.environ.get("ALLOWED_ORIGIN", "")
 MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
 
 # Created once per execution environment and reused while it stays warm. SigV4 is required for
@@ -28,11 +31,10 @@ s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
 
 
 def _answer(status, payload):
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
-        "body": json.dumps(payload),
-    }
+    headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+    if ALLOWED_ORIGIN:  # one page's origin, never "*": other sites' pages may not read the URL
+        headers.update({"Access-Control-Allow-Origin": ALLOWED_ORIGIN, "Vary": "Origin"})
+    return {"statusCode": status, "headers": headers, "body": json.dumps(payload)}
 
 
 def _check_name(name):

@@ -3,7 +3,11 @@ distribution's domain (``xxxx.cloudfront.net``) in the Host header.
 
 Supported:
 - the cache behaviour by path pattern (default behaviour otherwise) and its AllowedMethods
-  (other methods: 403 "not configured to allow the HTTP request method");
+  (other methods, ``OPTIONS`` included: 403 "not configured to allow the HTTP request method");
+- CORS as the behaviour's policies decide (policies.py): the viewer's ``Origin`` and
+  ``Access-Control-Request-*`` headers reach S3 (which answers the preflight from the bucket's
+  CORS rules) only when an origin request policy, cache policy or ``ForwardedValues`` includes
+  them; a managed response headers policy adds its CORS headers to the origin's answer;
 - a viewer-request Lambda@Edge function, run for real with the CloudFront event
   (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html):
   a returned response goes to the viewer; a returned request is forwarded with its changes; the
@@ -43,6 +47,7 @@ from ..bodies import CHUNK, Digests
 from ..s3 import Caller
 from ..s3.errors import error_response
 from .oai import principal_arn
+from .policies import CORS_REQUEST_HEADERS, add_cors_headers, forwarded_cors_headers
 
 PREFIX = "/_aws/cloudfront/"
 # Where the local CloudFront's edge location is: Lambda@Edge logs land in this Region's CloudWatch
@@ -238,11 +243,14 @@ class CloudFrontDataPlane:
                             f"{origin.domain_name} is not an S3 bucket domain.")
         caller = self._origin_identity(dist, origin)
         headers = {}
+        # The CORS request headers reach S3 only when the behaviour's policies include them.
+        cors_forwarded = forwarded_cors_headers(behaviour)
         for name, entries in request["headers"].items():
             # Never forwarded to the origin: hop-by-hop headers, the viewer's credentials, and a
             # copy source (a copy reads another object; the origin identity only writes).
             if name in ("host", "authorization", "content-length", "connection", "transfer-encoding") \
-                    or name.startswith("x-amz-copy-source") or not entries:
+                    or name.startswith("x-amz-copy-source") or not entries \
+                    or (name in CORS_REQUEST_HEADERS and name not in cors_forwarded):
                 continue
             headers[entries[0].get("key") or name] = entries[0]["value"]
         if caller.how == "oai" and request["method"] == "PUT":
@@ -255,7 +263,8 @@ class CloudFrontDataPlane:
         response = self.s3.call(caller, request["method"], path, query=query, headers=headers, body=body,
                                 body_md5=body_md5)
         kept = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "server")}
-        return response.status, kept, response.body
+        viewer = {name: entries[0]["value"] for name, entries in request["headers"].items() if entries}
+        return response.status, add_cors_headers(behaviour, request["method"], viewer, kept), response.body
 
     def _origin_identity(self, dist: moto_bridge.Distribution, origin: moto_bridge.Origin) -> Caller:
         oai = origin.origin_access_identity

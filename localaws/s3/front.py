@@ -17,6 +17,7 @@ Limitations: Block Public Access settings are not applied to policy evaluation; 
 from __future__ import annotations
 
 import io
+import uuid
 from typing import IO, Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
@@ -243,6 +244,27 @@ class S3Front:
         ``body_md5``, when the caller computed it already, saves hashing the body again."""
         query = dict(query or {})
         lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        # CORS as for a client's request (cors.py): a preflight is answered from the bucket's
+        # rules and never authorized; any other answer carries the matching rule's headers.
+        cors_environ = {"RAW_URI": path, "REQUEST_METHOD": method.upper(),
+                        **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in lowered.items()
+                           if k in ("origin", "access-control-request-method",
+                                    "access-control-request-headers")}}
+        if method.upper() == "OPTIONS":
+            refusal, allowed = cors.preflight_refusal(cors_environ)
+            if refusal is not None:
+                return refusal
+            request_id = uuid.uuid4().hex[:16].upper()
+            return S3Response(200, {**dict(allowed), "x-amz-request-id": request_id, "x-amz-id-2": request_id})
+        answer = self._call(caller, method, path, query, headers, lowered, body, body_md5)
+        added = cors.actual_headers(cors_environ)
+        kept = {k: v for k, v in answer.headers.items()
+                if not k.lower().startswith("access-control-") and not (added and k.lower() == "vary")}
+        return S3Response(answer.status, {**kept, **dict(added)}, answer.body, answer.code)
+
+    def _call(self, caller: Caller, method: str, path: str, query: dict[str, str],
+              headers: dict[str, str] | None, lowered: dict[str, str], body: bytes | IO[bytes],
+              body_md5: str | None) -> S3Response:
         refused = self.key_too_long(method, path) or self.authorize(
             caller, method, path, query, lowered.get("x-amz-copy-source"), lowered)
         if refused is not None:
