@@ -17,7 +17,7 @@
 # ---
 
 # %% [markdown] tags=["nav-top"]
-# [← 03 Multipart uploads](03_multipart_uploads.ipynb) · **04 CloudFront + Lambda@Edge** · [07 Comparison →](07_comparison.ipynb)
+# [← 03 Multipart uploads](03_multipart_uploads.ipynb) · **04 CloudFront + Lambda@Edge** · [06 Authenticating uploaders →](06_authenticating_uploaders.ipynb)
 
 # %% [markdown]
 # # 04 · Upload through CloudFront, with Lambda@Edge checking callers
@@ -353,6 +353,6 @@ print("left behind:", {kind: ids for kind, ids in wb.find_resources(aws, prefix)
 # the comparison and clean-up notebooks.
 
 # %% [markdown] tags=["nav-bottom"]
-# **Next:** [07 Comparison](07_comparison.ipynb)
+# **Next:** [06 Authenticating uploaders](06_authenticating_uploaders.ipynb)
 #
-# [← 03 Multipart uploads](03_multipart_uploads.ipynb) · **04 CloudFront + Lambda@Edge** · [07 Comparison →](07_comparison.ipynb)
+# [← 03 Multipart uploads](03_multipart_uploads.ipynb) · **04 CloudFront + Lambda@Edge** · [06 Authenticating uploaders →](06_authenticating_uploaders.ipynb)

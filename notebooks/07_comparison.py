@@ -17,7 +17,7 @@
 # ---
 
 # %% [markdown] tags=["nav-top"]
-# [← 04 CloudFront + Lambda@Edge](04_cloudfront_lambda_edge.ipynb) · **07 Comparison** · [08 Clean up →](08_clean_up.ipynb)
+# [← 06 Authenticating uploaders](06_authenticating_uploaders.ipynb) · **07 Comparison** · [08 Clean up →](08_clean_up.ipynb)
 
 # %% [markdown]
 # # 07 · The options side by side: limits, speed, cost
@@ -299,4 +299,4 @@ print("left behind:", {p: found for p, found in left.items() if found})
 # %% [markdown] tags=["nav-bottom"]
 # **Next:** [08 Clean up](08_clean_up.ipynb)
 #
-# [← 04 CloudFront + Lambda@Edge](04_cloudfront_lambda_edge.ipynb) · **07 Comparison** · [08 Clean up →](08_clean_up.ipynb)
+# [← 06 Authenticating uploaders](06_authenticating_uploaders.ipynb) · **07 Comparison** · [08 Clean up →](08_clean_up.ipynb)
