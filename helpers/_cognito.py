@@ -176,19 +176,37 @@ def cognito_substitutions(pool_id: str, client_id: str, *, target: Any) -> dict[
             "__JWKS_URL__": jwks_url(pool_id, target=target)}
 
 
-def create_token_authorizer_function(prefix: str, *, pool_id: str, client_id: str, target: Any,
-                                     blocked_users: tuple[str, ...] = ()) -> dict[str, str]:
-    """The Lambda authorizer function: ``token_authorizer.py`` with ``edge_cognito.py`` (its
-    token check) beside it in one package, settings written in."""
-    from ._iam import create_service_role
-    from ._lambda import BASIC_EXECUTION_POLICY, function_source, package_source, when_role_is_ready
-    from ._names import tags
+def authorizer_package(pool_id: str, client_id: str, *, target: Any,
+                       blocked_users: tuple[str, ...] = ()) -> bytes:
+    """``token_authorizer.py`` with ``edge_cognito.py`` (its token check) beside it in one zip,
+    the settings written in."""
+    from ._lambda import function_source, package_source
 
     edge = function_source(EDGE_MODULE)
     for placeholder, value in cognito_substitutions(pool_id, client_id, target=target).items():
         edge = edge.replace(placeholder, value)
     authorizer = function_source("token_authorizer").replace("__BLOCKED_USERS__", ",".join(blocked_users))
-    package = package_source({"token_authorizer.py": authorizer, f"{EDGE_MODULE}.py": edge})
+    return package_source({"token_authorizer.py": authorizer, f"{EDGE_MODULE}.py": edge})
+
+
+def block_users(function_name: str, users: tuple[str, ...], *, pool_id: str, client_id: str,
+                target: Any) -> None:
+    """Deploy the authorizer function again with another blocklist, and wait until the update
+    is done (AWS runs the previous code until then)."""
+    lam = target.client("lambda")
+    lam.update_function_code(FunctionName=function_name, ZipFile=authorizer_package(
+        pool_id, client_id, target=target, blocked_users=users))
+    lam.get_waiter("function_updated_v2").wait(FunctionName=function_name)
+
+
+def create_token_authorizer_function(prefix: str, *, pool_id: str, client_id: str, target: Any,
+                                     blocked_users: tuple[str, ...] = ()) -> dict[str, str]:
+    """The Lambda authorizer function (``authorizer_package``) and its logs-only role."""
+    from ._iam import create_service_role
+    from ._lambda import BASIC_EXECUTION_POLICY, when_role_is_ready
+    from ._names import tags
+
+    package = authorizer_package(pool_id, client_id, target=target, blocked_users=blocked_users)
     iam, lam = target.client("iam"), target.client("lambda")
     name = f"{prefix}-authorizer"
     role = create_service_role(name, service="lambda.amazonaws.com", policy=None, iam=iam,

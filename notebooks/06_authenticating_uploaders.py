@@ -71,7 +71,7 @@ region = "us-east-1"
 name_prefix = None      # None: a fresh prefix like s3wb-k3v9q2
 upload_path = None      # a file to upload; None shows a file picker (papermill sets a path)
 show_curl = True        # also print the curl command that makes the same upload
-authorizer_ttl_seconds = 5  # how long API Gateway caches a Lambda authorizer's answer
+authorizer_ttl_seconds = 10  # how long API Gateway caches a Lambda authorizer's answer
 
 # %% [markdown]
 # ## Setup
@@ -280,7 +280,7 @@ except wb.UploadRefused as refused:
 # %% [markdown]
 # ## Step 5 · A Lambda authorizer instead
 # When the decision needs your own logic (a blocklist, a tenant, a database), a **Lambda
-# authorizer** decides. A `TOKEN` authorizer gets the header's value and the method's ARN and
+# authorizer** decides. A `TOKEN` authorizer gets one header's value and the method's ARN and
 # answers with a principal, an IAM policy and a context. This one checks the same Cognito token
 # (with the edge function's code, packaged beside it) and denies users on a blocklist. Its
 # answer is cached for `authorizer_ttl_seconds`, keyed on the token.
@@ -331,17 +331,51 @@ print("blocked :", ask_lambda(blocked))
 
 # %% [markdown]
 # **Caching and revocation.** Within the TTL API Gateway does not call the authorizer again for
-# the same token: a user you block (or whose token you revoke) keeps access until the cached
-# answer expires. Short TTLs limit that window; 0 turns caching off (one authorizer call per
-# request). The policy the function returns must cover *every* method the token may call
-# (here every `GET` of the stage), because a cached policy is applied to the next request's
-# method too.
+# the same token. Block the learner now (a new version of the function's code) and ask again at
+# once: still allowed, from the cache. After the TTL the authorizer runs again and denies. A
+# token you revoke, or a user you disable, keeps access for up to the TTL: short TTLs limit that
+# window, 0 turns caching off (one authorizer call per request). The policy must also cover
+# *every* method the token may call (here every `GET` of the stage), because a cached policy is
+# applied to the next request's method too.
 
 # %%
-start = time.monotonic()
-for attempt in range(3):
-    ask_lambda(id_token, f"cached-{attempt}.bin")
-print("three requests with one token within the TTL: the authorizer ran at most once (its log below)")
+fresh = wb.sign_in(client_id, "learner", password, idp=idp)["IdToken"]  # a new token: a new cache entry
+cached_at = time.monotonic()
+print("before blocking          :", ask_lambda(fresh))
+wb.block_users(authorizer_fn["function_name"], ("stranger", "learner"), pool_id=pool_id,
+               client_id=client_id, target=aws)
+print("blocked, within the TTL  :", ask_lambda(fresh))
+time.sleep(max(0.0, authorizer_ttl_seconds + 1 - (time.monotonic() - cached_at)))
+print("blocked, after the TTL   :", ask_lambda(fresh))
+
+# %% [markdown]
+# A **`REQUEST` authorizer** gets the whole request (headers, query string, path, stage
+# variables, context) instead of one header, and its cache key is every identity source. Here the
+# identity sources are the `Authorization` header and the `contentType` query parameter: a
+# request without either is refused with `401` before the function is called.
+
+# %%
+request_authorizer = wb.create_lambda_authorizer(
+    api_id, authorizer_fn["function_arn"], apigw=apigw, lam=lam, region=aws.region,
+    account=account, kind="REQUEST", name="requests", ttl_seconds=0,
+    identity_source="method.request.header.Authorization, method.request.querystring.contentType")
+request_id = wb.add_resource(api_id, api["root_id"], "request-upload", apigw=apigw)
+request_object_id = wb.add_resource(api_id, request_id, "{object}", apigw=apigw)
+wb.add_authorized_method(api_id, request_object_id, apigw=apigw, kind="CUSTOM",
+                         authorizer_id=request_authorizer)
+wb.add_lambda_proxy(api_id, request_object_id, apigw=apigw, function_arn=fn["function_arn"],
+                    region=aws.region)
+wb.allow_api_gateway(fn["function_name"], api_id=api_id, region=aws.region, account=account,
+                     lam=lam, method="GET", path="request-upload/*")
+wb.block_users(authorizer_fn["function_name"], ("stranger",), pool_id=pool_id,
+               client_id=client_id, target=aws)
+invoke_url = wb.deploy_stage(api_id, "v1", apigw=apigw, target=aws)["invoke_url"]
+
+for label, query in [("with contentType   ", {"contentType": content_type}), ("without contentType", {})]:
+    response = requests.get(f"{invoke_url}/request-upload/{name}", params=query,
+                            headers={"Authorization": f"Bearer {id_token}"}, timeout=30)
+    print(label, "->", response.status_code, response.json().get("key", "").startswith(f"uploads/{learner_sub}/")
+          if response.ok else response.text)
 
 # %% tags=["nbval-ignore-output"]
 for line in wb.recent_log_lines(authorizer_fn["function_name"], logs=aws.client("logs"), limit=12):

@@ -268,6 +268,17 @@ for label, option in options.items():
 #   costs more per GB, edge functions have strict limits (no environment variables, 5 s), and
 #   every change takes minutes to deploy.
 #
+# **Authenticating the uploader** (notebook 06), per option:
+# - **Option 1:** an API key names an application, not a person. For users, put a Cognito user
+#   pool authorizer (or a Lambda authorizer) on the `PUT` method; keep the key for usage plans.
+# - **Option 2 and multipart:** a Cognito user pool authorizer on the signing API, and the
+#   function builds keys from the verified `sub` (`uploads/{sub}/...`), so users cannot write
+#   over each other. A Lambda authorizer when the decision needs your own data; mind its cache
+#   (revocations take effect only after the TTL).
+# - **Option 3:** there is no authorizer at the edge: the viewer-request function verifies the
+#   pool's RS256 JWT itself (signature with the JWKS, `iss`, `aud`, `token_use`, `exp`), with the
+#   pool id written into its code. It holds only public keys, unlike a shared secret.
+#
 # ### Threat model, briefly
 # All four write into private buckets with identities that may only put objects. What differs
 # is who decides: in option 1 anyone with the API key names any key; in options 2 and

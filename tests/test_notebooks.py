@@ -150,6 +150,10 @@ def test_notebook_06_authenticates_uploaders_and_cleans_up(fresh_aws, tmp_path):
     assert "403 SignatureDoesNotMatch" in text
     assert "learner : 200 key under own prefix: True" in text
     assert "blocked : 403 User is not authorized to access this resource with an explicit deny" in text
+    assert "blocked, within the TTL  : 200 key under own prefix: True" in text
+    assert ("blocked, after the TTL   : 403 User is not authorized to access this resource with "
+            "an explicit deny") in text
+    assert "without contentType -> 401" in text
     assert "learner, own prefix   : forwarded to S3" in text
     assert "learner, other prefix : 403 Forbidden" in text
     assert "'user_pools': 2" in text and "left behind: {}" in text

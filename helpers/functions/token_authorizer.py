@@ -1,8 +1,10 @@
-"""A Lambda authorizer (TOKEN type) for the presign API: it verifies the caller's Cognito ID
-token itself and answers API Gateway with an IAM policy and a context.
+"""A Lambda authorizer for the presign API: it verifies the caller's Cognito ID token itself
+and answers API Gateway with an IAM policy and a context.
 
-API Gateway calls it with ``{"type": "TOKEN", "authorizationToken": ..., "methodArn": ...}``
-and caches the answer for the authorizer's TTL, keyed on the token: within the TTL the same
+As a TOKEN authorizer API Gateway calls it with ``{"type": "TOKEN", "authorizationToken": ...,
+"methodArn": ...}``; as a REQUEST authorizer with the whole request (``headers``,
+``queryStringParameters``, ``pathParameters``, ...) and ``methodArn``. It caches the answer for
+the authorizer's TTL, keyed on the token (on every identity source for REQUEST): within the TTL the same
 token is not checked again (so a user disabled meanwhile keeps access until it runs out), and
 the cached policy is applied to *other* methods too. That is why the policy allows every
 ``GET`` of the stage (``.../{stage}/GET/*``) rather than only the methodArn of the first call.
@@ -27,7 +29,10 @@ def _policy(effect, method_arn):
 
 
 def handler(event, context):
-    token = event.get("authorizationToken", "")
+    if event["type"] == "TOKEN":
+        token = event.get("authorizationToken", "")
+    else:  # REQUEST: the header, as API Gateway passes the request on
+        token = (event.get("headers") or {}).get("Authorization", "")
     if token.startswith("Bearer "):
         token = token[len("Bearer "):]
     try:
