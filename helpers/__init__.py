@@ -76,6 +76,7 @@ from ._cognito import (
     delete_user_pool,
     issuer,
     jwks_url,
+    local_token_check,
     new_password,
     sign_in,
     sign_up_user,

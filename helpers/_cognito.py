@@ -199,6 +199,21 @@ def block_users(function_name: str, users: tuple[str, ...], *, pool_id: str, cli
     lam.get_waiter("function_updated_v2").wait(FunctionName=function_name)
 
 
+def local_token_check(pool_id: str, client_id: str, *, target: Any) -> Any:
+    """``edge_cognito.py`` with the pool written in, loaded here in the kernel (not deployed):
+    its ``verify(token, now=...)`` is the edge function's own check, to try with other clocks."""
+    import types
+
+    from ._lambda import function_source
+
+    source = function_source(EDGE_MODULE)
+    for placeholder, value in cognito_substitutions(pool_id, client_id, target=target).items():
+        source = source.replace(placeholder, value)
+    module = types.ModuleType(EDGE_MODULE)
+    exec(compile(source, f"{EDGE_MODULE}.py", "exec"), module.__dict__)
+    return module
+
+
 def create_token_authorizer_function(prefix: str, *, pool_id: str, client_id: str, target: Any,
                                      blocked_users: tuple[str, ...] = ()) -> dict[str, str]:
     """The Lambda authorizer function (``authorizer_package``) and its logs-only role."""

@@ -247,13 +247,7 @@ for label, token in [("no token", None), ("not a JWT", "hello"), ("tampered", ta
 # an hour and a minute from now.
 
 # %%
-import importlib.util, sys
-
-source = wb.function_source("edge_cognito")
-for placeholder, value in wb.cognito_substitutions(pool_id, client_id, target=aws).items():
-    source = source.replace(placeholder, value)
-check = importlib.util.module_from_spec(importlib.util.spec_from_loader("edge_cognito_here", loader=None))
-exec(compile(source, "edge_cognito.py", "exec"), check.__dict__)
+check = wb.local_token_check(pool_id, client_id, target=aws)  # edge_cognito.py, run here
 print("now:", check.verify(id_token)["sub"] == learner_sub)
 try:
     check.verify(id_token, now=claims["exp"] + 60)

@@ -8,6 +8,9 @@ KC_403: https://repost.aws/knowledge-center/api-gateway-403-error-lambda-authori
 COGNITO_AUTH: https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-integrate-with-cognito.html
 JWT_VERIFY: https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html
 GATEWAY_RESPONSES: https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
+CREATE_AUTHORIZER: https://docs.aws.amazon.com/apigateway/latest/api/API_CreateAuthorizer.html
+  (identitySource: all identity sources present, not null and non-empty, or 401 without calling
+  the function; authorizerResultTtlInSeconds 0 disables caching)
 
 The 500 body ``{"message": null}`` with ``x-amzn-ErrorType: AuthorizerConfigurationException``
 for an authorizer that fails, and ``{"Message": ...}`` (capital M) for an explicit deny, are as
@@ -255,7 +258,7 @@ def request_api(aws, endpoint, make_function):
         "authorizerResultTtlInSeconds": 300})
 
 
-def test_request_authorizers_need_every_identity_source_AUTH_INPUT(request_api):
+def test_request_authorizers_need_every_identity_source_CREATE_AUTHORIZER(request_api):
     assert _post(request_api, headers={"X-Token": "allow"}).status_code == 401
     assert _post(request_api, "/items/1?tenant=a").status_code == 401
     response = _post(request_api, "/items/1?tenant=a", headers={"X-Token": "allow"})
