@@ -18,6 +18,10 @@ Where each call a notebook makes lives (every name is re-exported here, so ``wb.
     _lambda.py     package_function, create_function, allow_api_gateway, publish_version,
                    tail_function_logs
     _presign.py    option 2: build_presign_api, presign_role_policy
+    _cognito.py    notebook 06: create_user_pool, create_app_client, sign_up_user, sign_in,
+                   decode_token, create_cognito_authorizer, create_lambda_authorizer,
+                   add_authorized_method, create_user_presign_function,
+                   create_token_authorizer_function, block_users, create_cognito_edge_function
     _multipart.py  option 2 beyond 5 GB: start_multipart, upload_parts, complete_multipart,
                    abort_multipart, request_post_form, post_file, build_multipart_api
     _cloudfront.py option 3: create_origin_access_control / _identity, create_edge_function,
@@ -57,6 +61,28 @@ from ._apigw import (
     set_binary_media_types,
     wait_until_uploads_work,
     within_quota,
+)
+from ._cognito import (
+    add_authorized_method,
+    authorizer_package,
+    block_users,
+    cognito_substitutions,
+    create_app_client,
+    create_cognito_authorizer,
+    create_cognito_edge_function,
+    create_lambda_authorizer,
+    create_token_authorizer_function,
+    create_user_pool,
+    create_user_presign_function,
+    decode_token,
+    delete_user_pool,
+    issuer,
+    jwks_url,
+    local_token_check,
+    new_password,
+    sign_in,
+    sign_up_user,
+    viewer_request_event,
 )
 from ._lambda import (
     BASIC_EXECUTION_POLICY,

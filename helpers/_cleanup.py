@@ -12,6 +12,7 @@ from typing import Any
 
 from ._apigw import delete_rest_api, delete_usage_plan, within_quota
 from ._cloudfront import delete_origin_access_identity, disable_and_delete_distribution
+from ._cognito import delete_user_pool
 from ._errors import WorkbookError
 from ._iam import delete_role
 from ._lambda import delete_function, edge_log_groups
@@ -103,6 +104,17 @@ def find_resources(target: Any, prefix: str | None = None) -> dict[str, list[str
         prefix_name = f"API-Gateway-Execution-Logs_{api_id}/"
         for group in logs.describe_log_groups(logGroupNamePrefix=prefix_name).get("logGroups", []):
             found["log_groups"].append(f"{target.region}:{group['logGroupName']}")
+    # Cognito user pools: found by name (the prefix), confirmed by their tags. Listed only when
+    # there are some, so the answers of the notebooks that make none stay as they were.
+    idp = target.client("cognito-idp")
+    pools = []
+    for page in idp.get_paginator("list_user_pools").paginate(MaxResults=60):
+        for pool in page["UserPools"]:
+            if _in_scope(pool["Name"], prefix) and _ours(
+                    idp.describe_user_pool(UserPoolId=pool["Id"])["UserPool"].get("UserPoolTags"), prefix):
+                pools.append(pool["Id"])
+    if pools:
+        found["user_pools"] = pools
     for page in iam.get_paginator("list_roles").paginate():
         for role in page["Roles"]:
             if not _in_scope(role["RoleName"], prefix):
@@ -161,6 +173,8 @@ def delete_resources(target: Any, found: dict[str, list[str]]) -> dict[str, int]
         attempt("api_keys", key_id, lambda: within_quota(apigw.delete_api_key, apiKey=key_id))
     for api_id in found.get("rest_apis", []):
         attempt("rest_apis", api_id, lambda: delete_rest_api(api_id, apigw=apigw))
+    for pool_id in found.get("user_pools", []):
+        attempt("user_pools", pool_id, lambda: delete_user_pool(pool_id, idp=target.client("cognito-idp")))
     for arn in found.get("functions", []):
         name, region = arn.split(":")[6], arn.split(":")[3]
         attempt("functions", arn, lambda: delete_function(name, lam=target.client("lambda", region=region)))

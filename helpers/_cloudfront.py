@@ -193,10 +193,13 @@ class CloudFrontUpload:
         return self.distribution.url
 
 
-def build_cloudfront_upload(target: Any, prefix: str, *, secret: str, access: str = "oac",
-                            module: str = "edge_auth") -> CloudFrontUpload:
+def build_cloudfront_upload(target: Any, prefix: str, *, secret: str = "", access: str = "oac",
+                            module: str = "edge_auth",
+                            substitutions: dict[str, str] | None = None) -> CloudFrontUpload:
     """Option 3 in one call: bucket, origin identity with a put-only bucket policy, edge function
-    (the shared-secret check, or edge_jwt with ``secret`` as the HS256 key), and the distribution.
+    (the shared-secret check, edge_jwt with ``secret`` as the HS256 key, or another module with
+    its ``substitutions``, e.g. edge_cognito with ``cognito_substitutions(...)``), and the
+    distribution.
 
     ``access="oac"`` (origin access control, AWS's advice): CloudFront signs each origin request
     itself. ``access="oai"`` is the legacy origin access identity: S3 then takes a PUT only if the
@@ -209,9 +212,10 @@ def build_cloudfront_upload(target: Any, prefix: str, *, secret: str, access: st
         raise ConfigurationError(f"access {access!r} is not one of oai, oac")
     s3, cf = target.client("s3"), target.client("cloudfront")
     bucket = create_upload_bucket(f"{prefix}-uploads", s3=s3, prefix=prefix)["bucket"]
-    placeholder = "__SHARED_SECRET__" if module == "edge_auth" else "__JWT_KEY__"
+    if substitutions is None:
+        substitutions = {"__SHARED_SECRET__" if module == "edge_auth" else "__JWT_KEY__": secret}
     edge = create_edge_function(f"{prefix}-edge", module=module, target=target, prefix=prefix,
-                                substitutions={placeholder: secret},
+                                substitutions=substitutions,
                                 packages=("jwt",) if module == "edge_jwt" else ())
     oai_id = create_origin_access_identity(prefix, cf=cf)["oai_id"] if access == "oai" else None
     oac_id = create_origin_access_control(prefix, cf=cf) if access == "oac" else None

@@ -67,6 +67,14 @@ _STATEMENTS: list[dict[str, Any]] = [
                   "arn:aws:apigateway:*::/usageplans", "arn:aws:apigateway:*::/usageplans/*",
                   "arn:aws:apigateway:*::/tags/*"],
      "example": "arn:aws:apigateway:{region}::/restapis"},
+    # User pool ids are chosen by Cognito ({region}_{random}): pools are named s3wb-... and
+    # tagged, but an ARN cannot name them in advance. SignUp and InitiateAuth are also
+    # called without credentials by apps; the workbook calls them with its own.
+    {"Sid": "UserPools", "Action": [
+        "cognito-idp:CreateUserPool", "cognito-idp:DescribeUserPool", "cognito-idp:DeleteUserPool",
+        "cognito-idp:ListUserPools", "cognito-idp:CreateUserPoolClient", "cognito-idp:SignUp",
+        "cognito-idp:AdminConfirmSignUp", "cognito-idp:InitiateAuth", "cognito-idp:TagResource"],
+     "Resource": ["*"], "example": "*"},
     # CloudFront's resource-level permissions name distribution ids, unknown before creation.
     {"Sid": "CloudFront", "Action": [
         "cloudfront:CreateDistribution", "cloudfront:TagResource", "cloudfront:GetDistribution",

@@ -69,7 +69,9 @@ def refusal(response: requests.Response) -> UploadRefused:
         message = xml_message.group(1) if xml_message else message
     else:
         try:
-            message = json.loads(text).get("message", message)
+            data = json.loads(text)
+            # API Gateway spells it "Message" in an authorizer's 403 (explicit deny).
+            message = data.get("message", data.get("Message", message))
         except (ValueError, AttributeError):
             pass
     return UploadRefused(response.status_code, code.split(":")[0] if code else None, message, body=body)

@@ -39,6 +39,11 @@ Patches applied by :func:`install` (each fixes something moto gets wrong or drop
   CompleteMultipartUpload copies the parts' files into one file chunk by chunk.
 - CORS: moto's server adds ``Access-Control-Allow-Origin`` to every answer (flask-cors); AWS
   adds CORS headers only where a bucket's CORS rule matches, so it is switched off.
+- Cognito user pool keys: moto signs every pool's tokens with one fixed key whose ``kid`` is
+  ``dummy``; AWS gives each pool its own RSA key pair and ``kid``, so a token of one pool does not
+  verify with another pool's JWKS. Each pool gets its own key here (:func:`cognito_jwks`).
+- authorizers: moto drops ``identityValidationExpression`` at CreateAuthorizer (a misspelt
+  keyword); AWS keeps it.
 - deployments: moto's Deployment is only an id, so the data plane could not honour AWS's rule
   that a stage serves the API as it was when deployed. A snapshot is taken into the extension
   store at CreateDeployment.
@@ -265,6 +270,8 @@ def _snapshot_api(api: Any) -> dict[str, Any]:
         "apiKeySource": api.api_key_source or "HEADER",
         "policy": api.policy,
         "resources": resources,
+        # Authorizers are deployed with the API: a change takes effect at the next deployment.
+        "authorizers": {a.id: copy.deepcopy(a.to_json()) for a in api.authorizers.values()},
         "createdAt": time.time(),
     }
 
@@ -375,12 +382,23 @@ def install(*, check_associations: Callable[[list[tuple[str, dict[str, Any]]]], 
         _apply_patch(response, self._get_param("patchOperations") or [], _INTEGRATION_RESPONSE_FIELDS)
         return 200, {"Content-Type": "application/json"}, json.dumps(response.to_json())
 
+    # moto passes identityValidationExpression on as ``identiy_validation_expression`` (sic),
+    # which its Authorizer does not read: the expression was dropped. AWS keeps and applies it.
+    original_authorizer_init = apigw_models.Authorizer.__init__
+
+    def authorizer_init(self, authorizer_id, name, authorizer_type, **kwargs):  # type: ignore[no-untyped-def]
+        if "identiy_validation_expression" in kwargs:
+            kwargs.setdefault("identity_validation_expression", kwargs.pop("identiy_validation_expression"))
+        original_authorizer_init(self, authorizer_id, name, authorizer_type, **kwargs)
+
+    apigw_models.Authorizer.__init__ = authorizer_init
     apigw_responses.APIGatewayResponse.update_integration = update_integration
     apigw_responses.APIGatewayResponse.update_integration_response = update_integration_response
     _install_lambda_patches(trust_allows)
     _install_cloudfront_patches(check_associations)
     _install_s3_streaming_patches()
     _install_usage_plan_patches()
+    _install_cognito_patches()
 
 
 # Patchable fields: JSON name -> moto attribute (maps patch as /name/key, values as /name).
@@ -1188,3 +1206,66 @@ def _install_usage_plan_patches() -> None:
         return link
 
     apigw_models.APIGatewayBackend.create_usage_plan_key = create_usage_plan_key
+
+
+# --- Cognito user pools -------------------------------------------------------------------
+
+def _install_cognito_patches() -> None:
+    """Each user pool signs its tokens with its own RSA key, named by its own ``kid`` (AWS:
+    "Amazon Cognito ... generates two pairs of RSA cryptographic keys for each user pool",
+    https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html).
+    moto 5.2.5 signs every pool's tokens with one fixed key, ``kid`` "dummy"."""
+    import base64
+    import hashlib
+
+    from joserfc import jwk, jwt
+    from moto.cognitoidp import models as cognito_models
+
+    original_init = cognito_models.CognitoIdpUserPool.__init__
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original_init(self, *args, **kwargs)
+        key = jwk.RSAKey.generate_key(2048, private=True)
+        public = key.as_dict(private=False)
+        digest = hashlib.sha256(f"{self.id}:{public['n']}".encode()).digest()
+        self._s3wb_kid = base64.b64encode(digest).decode()
+        self.json_web_key = key
+
+    cognito_models.CognitoIdpUserPool.__init__ = __init__
+
+    original_create_jwt = cognito_models.CognitoIdpUserPool.create_jwt
+
+    def create_jwt(self, client_id, username, token_use, expires_in=60 * 60, extra_data=None):  # type: ignore[no-untyped-def]
+        token, expires = original_create_jwt(self, client_id, username, token_use, expires_in, extra_data)
+        # moto writes kid "dummy" into the header: re-sign the same claims with this pool's kid.
+        claims = jwt.decode(token, self.json_web_key).claims
+        return jwt.encode({"kid": self._s3wb_kid, "alg": "RS256"}, claims, self.json_web_key), expires
+
+    cognito_models.CognitoIdpUserPool.create_jwt = create_jwt
+
+
+def _cognito_pool(pool_id: str) -> Any | None:
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    for account_id in list(cognitoidp_backends.keys()):
+        for _region, backend in list(cognitoidp_backends[account_id].items()):
+            pool = backend.user_pools.get(pool_id)
+            if pool is not None:
+                return pool
+    return None
+
+
+def cognito_jwks(pool_id: str) -> dict[str, Any] | None:
+    """The user pool's JSON Web Key Set (public keys only, as ``/.well-known/jwks.json`` serves
+    it), or None when no such pool exists."""
+    pool = _cognito_pool(pool_id)
+    if pool is None:
+        return None
+    public = pool.json_web_key.as_dict(private=False)
+    return {"keys": [{"alg": "RS256", "e": public["e"], "kid": getattr(pool, "_s3wb_kid", "dummy"),
+                      "kty": "RSA", "n": public["n"], "use": "sig"}]}
+
+
+def cognito_pool_region(pool_id: str) -> str | None:
+    pool = _cognito_pool(pool_id)
+    return None if pool is None else pool.region

@@ -6,6 +6,7 @@
     /2020-05-31/origin-access-identity/...     -> CloudFront origin access identities
     /_aws/cloudfront/{dist}/... (or Host *.cloudfront.net) -> CloudFront data plane
                                      -> viewer-request Lambda@Edge -> S3 (as the OAI / OAC)
+    GET /{userPoolId}/.well-known/jwks.json | openid-configuration -> Cognito (cognito.py)
     /_aws/health                          -> who is listening here
     /moto-api/reset                       -> moto's reset, plus the extension stores
     S3 requests                           -> authentication and policies (s3/) -> moto's S3
@@ -41,6 +42,7 @@ from .awslambda import LambdaService
 from .cloudfront import OriginAccessIdentities
 from .cloudfront.dataplane import CloudFrontDataPlane
 from .cloudfront.edge_rules import check_associations
+from .cognito import WellKnown
 from .s3 import S3Front
 from .s3.errors import error_response
 from .store import stores
@@ -61,6 +63,7 @@ class LocalAWS:
         self.apigateway = ApiGatewayDataPlane(self.s3, self.awslambda)
         self.apigateway_quotas = ControlPlaneQuotas()
         self.cloudfront = CloudFrontDataPlane(self.s3, self.awslambda, self.oai)
+        self.cognito = WellKnown()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
         path = environ.get("PATH_INFO", "")
@@ -71,6 +74,9 @@ class LocalAWS:
             if self.cloudfront.matches(environ):
                 service = "cloudfront"
                 return self.cloudfront(environ, start_response)
+            if self.cognito.matches(environ):
+                service = "cognito-idp"
+                return self.cognito(environ, start_response)
             if path == "/_aws/health":
                 return _json(start_response, 200, health())
             if self.oai.matches(environ):
@@ -84,6 +90,7 @@ class LocalAWS:
                 self.apigateway_quotas.reset()
                 self.oai.reset()
                 self.awslambda.runtime.reset()
+                self.apigateway.authorizers.reset()
             if path.startswith("/moto-api") or path.startswith("/_aws/"):
                 return self.moto(environ, start_response)
             service, app = moto_bridge.service_app(self.moto, environ)

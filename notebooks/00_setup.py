@@ -165,6 +165,7 @@ print("left behind:", {kind: ids for kind, ids in wb.find_resources(aws, prefix)
 # | [03 Multipart uploads](03_multipart_uploads.ipynb) | parts in parallel with presigned part URLs and checksums; resume, abort; presigned POST size limits | 5 TiB |
 # | [04 CloudFront + Lambda@Edge](04_cloudfront_lambda_edge.ipynb) | CloudFront in front of S3, a put-only origin identity, a viewer-request function checking callers | 5 GB |
 # | [05 Uploading from a web page](05_web_page.ipynb) | a page (plain HTML and JavaScript, served from the notebook) uploads through options 2 and 3, presigned POST and multipart; the same-origin policy, preflights, and the CORS settings of S3, API Gateway and CloudFront that answer them | as its option |
+# | [06 Authenticating uploaders](06_authenticating_uploaders.ipynb) | users instead of keys: a Cognito user pool, Cognito and Lambda authorizers on option 2, the pool's JWTs checked at option 3's edge | |
 # | [07 Comparison](07_comparison.ipynb) | the options on the same files: limits, latency, throughput, cost, when to choose which | |
 # | [08 Clean up](08_clean_up.ipynb) | find everything the workbook created (by tag), list it, delete it in order | |
 #

@@ -17,7 +17,7 @@
 # ---
 
 # %% [markdown] tags=["nav-top"]
-# [← 04 CloudFront + Lambda@Edge](04_cloudfront_lambda_edge.ipynb) · **05 Uploading from a web page** · [07 Comparison →](07_comparison.ipynb)
+# [← 04 CloudFront + Lambda@Edge](04_cloudfront_lambda_edge.ipynb) · **05 Uploading from a web page** · [06 Authenticating uploaders →](06_authenticating_uploaders.ipynb)
 
 # %% [markdown]
 # # 05 · Uploading from a web page: CORS for every option
@@ -364,6 +364,6 @@ print("left behind:", {p: {k: v for k, v in wb.find_resources(aws, p).items() if
 # to choose which.
 
 # %% [markdown] tags=["nav-bottom"]
-# **Next:** [07 Comparison](07_comparison.ipynb)
+# **Next:** [06 Authenticating uploaders](06_authenticating_uploaders.ipynb)
 #
-# [← 04 CloudFront + Lambda@Edge](04_cloudfront_lambda_edge.ipynb) · **05 Uploading from a web page** · [07 Comparison →](07_comparison.ipynb)
+# [← 04 CloudFront + Lambda@Edge](04_cloudfront_lambda_edge.ipynb) · **05 Uploading from a web page** · [06 Authenticating uploaders →](06_authenticating_uploaders.ipynb)

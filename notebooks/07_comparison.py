@@ -17,7 +17,7 @@
 # ---
 
 # %% [markdown] tags=["nav-top"]
-# [← 05 Uploading from a web page](05_web_page.ipynb) · **07 Comparison** · [08 Clean up →](08_clean_up.ipynb)
+# [← 06 Authenticating uploaders](06_authenticating_uploaders.ipynb) · **07 Comparison** · [08 Clean up →](08_clean_up.ipynb)
 
 # %% [markdown]
 # # 07 · The options side by side: limits, speed, cost
@@ -274,6 +274,17 @@ for label, option in options.items():
 #   CloudFront to forward the CORS headers to S3 and an edge function that lets preflights
 #   through. A presigned POST form needs no preflight at all.
 #
+# **Authenticating the uploader** (notebook 06), per option:
+# - **Option 1:** an API key names an application, not a person. For users, put a Cognito user
+#   pool authorizer (or a Lambda authorizer) on the `PUT` method; keep the key for usage plans.
+# - **Option 2 and multipart:** a Cognito user pool authorizer on the signing API, and the
+#   function builds keys from the verified `sub` (`uploads/{sub}/...`), so users cannot write
+#   over each other. A Lambda authorizer when the decision needs your own data; mind its cache
+#   (revocations take effect only after the TTL).
+# - **Option 3:** there is no authorizer at the edge: the viewer-request function verifies the
+#   pool's RS256 JWT itself (signature with the JWKS, `iss`, `aud`, `token_use`, `exp`), with the
+#   pool id written into its code. It holds only public keys, unlike a shared secret.
+#
 # ### Threat model, briefly
 # All four write into private buckets with identities that may only put objects. What differs
 # is who decides: in option 1 anyone with the API key names any key; in options 2 and
@@ -305,4 +316,4 @@ print("left behind:", {p: found for p, found in left.items() if found})
 # %% [markdown] tags=["nav-bottom"]
 # **Next:** [08 Clean up](08_clean_up.ipynb)
 #
-# [← 05 Uploading from a web page](05_web_page.ipynb) · **07 Comparison** · [08 Clean up →](08_clean_up.ipynb)
+# [← 06 Authenticating uploaders](06_authenticating_uploaders.ipynb) · **07 Comparison** · [08 Clean up →](08_clean_up.ipynb)

@@ -52,6 +52,8 @@ NOTEBOOKS = {
     "02_presigned_urls.ipynb": 3 * 1024 * 1024 + 29,
     "03_multipart_uploads.ipynb": 16 * 1024 * 1024 + 5,
     "04_cloudfront_lambda_edge.ipynb": 3 * 1024 * 1024 + 41,
+    # signs a learner in to a Cognito user pool above the picker; uploads under uploads/{sub}/
+    "06_authenticating_uploaders.ipynb": 3 * 1024 * 1024 + 43,
 }
 VERIFIED = re.compile(r"identical( file)?: True")
 

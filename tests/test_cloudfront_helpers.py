@@ -75,6 +75,36 @@ def test_jwt_function_checks_signature_expiry_algorithm_and_scope(target, sample
         wb.clean_up(target, prefix)
 
 
+def test_cognito_edge_function_guards_uploads_per_user_through_cloudfront(target, sample):
+    """Option 3 with the pool's RS256 ID tokens, end to end through the local CloudFront
+    (https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html)."""
+    prefix = wb.unique_prefix()
+    idp = target.client("cognito-idp")
+    pool = wb.create_user_pool(f"{prefix}-users", idp=idp, prefix=prefix)
+    client_id = wb.create_app_client(pool["pool_id"], idp=idp)
+    password = wb.new_password()
+    sub = wb.sign_up_user(pool["pool_id"], client_id, "learner", password, idp=idp)
+    id_token = wb.sign_in(client_id, "learner", password, idp=idp)["IdToken"]
+    site = wb.build_cloudfront_upload(target, prefix, module="edge_cognito",
+                                      substitutions=wb.cognito_substitutions(pool["pool_id"], client_id,
+                                                                             target=target))
+    try:
+        for authorization, key, status in ((None, f"uploads/{sub}/a.pdf", 401),
+                                           ("Bearer " + id_token[:-3] + "abc", f"uploads/{sub}/a.pdf", 401),
+                                           ("Bearer " + id_token, "uploads/someone-else/a.pdf", 403)):
+            with pytest.raises(wb.UploadRefused) as err:
+                put(site, key, sample, authorization)
+            assert err.value.status == status
+        assert wb.list_keys(site.bucket, s3=target.client("s3")) == []
+        assert put(site, f"uploads/{sub}/a.pdf", sample, "Bearer " + id_token).status == 200
+        assert wb.object_sha256(site.bucket, f"uploads/{sub}/a.pdf", s3=target.client("s3")) == wb.sha256_file(sample)
+        logs = "\n".join(wb.tail_function_logs(site.function_name, target=target, edge=True, limit=1000))
+        assert "fetched the JWKS" in logs and id_token not in logs
+    finally:
+        wb.clean_up(target, prefix)
+    assert not any(wb.find_resources(target, prefix).values())
+
+
 def test_edge_functions_are_packaged_with_their_settings_written_in():
     import io
     import zipfile

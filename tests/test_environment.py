@@ -103,7 +103,10 @@ def _third_party_imports(folder):
                     continue
                 for module in modules:
                     top = module.split(".")[0]
-                    if top not in sys.stdlib_module_names and top not in ("helpers", "localaws"):
+                    # A function's sibling module (helpers/functions/x.py) goes into its zip with it.
+                    sibling = os.path.isfile(os.path.join(directory, top + ".py"))
+                    if top not in sys.stdlib_module_names and top not in ("helpers", "localaws") \
+                            and not sibling:
                         found.setdefault(top, os.path.relpath(path, ROOT))
     return found
 

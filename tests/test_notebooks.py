@@ -161,6 +161,48 @@ def test_notebook_07_compares_the_options_on_the_same_files(fresh_aws, tmp_path)
         assert not any(wb.find_resources(target, f"{prefix}-{part}").values())
 
 
+def test_notebook_06_authenticates_uploaders_and_cleans_up(fresh_aws, tmp_path):
+    path = wb.make_sample_file(tmp_path / "report.pdf", 300_000, seed=6)
+    prefix = "nb06-" + os.urandom(3).hex()
+    text = run("06_authenticating_uploaders.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
+               name_prefix=prefix, upload_path=str(path))
+    assert "key is under the learner's own prefix: True" in text
+    assert "identical: True" in text
+    for refused in ("no token", "not a JWT", "tampered", "another pool's token"):
+        assert f"{refused:22} -> 401 Unauthorized" in text
+    assert "the learner's token    -> 200 granted" in text
+    assert "in 61 minutes: expired" in text
+    assert "403 SignatureDoesNotMatch" in text
+    assert "learner : 200 key under own prefix: True" in text
+    assert "blocked : 403 User is not authorized to access this resource with an explicit deny" in text
+    assert "blocked, within the TTL  : 200 key under own prefix: True" in text
+    assert ("blocked, after the TTL   : 403 User is not authorized to access this resource with "
+            "an explicit deny") in text
+    assert "without contentType -> 401" in text
+    assert "learner, own prefix   : forwarded to S3" in text
+    assert "learner, other prefix : 403 Forbidden" in text
+    assert "'user_pools': 2" in text and "left behind: {}" in text
+    target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
+    assert not any(wb.find_resources(target, prefix).values())
+    pools = target.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    assert not [p for p in pools if p["Name"].startswith(prefix)]
+
+
+def test_notebook_08s_clean_up_finds_user_pools_by_name_and_tag(fresh_aws):
+    target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
+    idp = target.client("cognito-idp")
+    prefix = wb.unique_prefix()
+    ours = wb.create_user_pool(f"{prefix}-users", idp=idp, prefix=prefix)["pool_id"]
+    untagged = idp.create_user_pool(PoolName=f"{prefix}-untagged")["UserPool"]["Id"]
+    try:
+        assert wb.find_resources(target, prefix)["user_pools"] == [ours]
+        assert wb.clean_up(target, prefix)["user_pools"] == 1
+        remaining = [p["Id"] for p in idp.list_user_pools(MaxResults=60)["UserPools"]]
+        assert ours not in remaining and untagged in remaining
+    finally:
+        idp.delete_user_pool(UserPoolId=untagged)
+
+
 def test_notebook_08_lists_then_deletes_everything_tagged_and_nothing_else(fresh_aws, tmp_path):
     # moto's state is per process, so this "fresh" local AWS also holds what earlier tests in this
     # worker left; with prefix=None the notebook must delete that too, and nothing untagged.

@@ -166,7 +166,7 @@ def test_the_policy_covers_every_client_call_in_the_helpers():
                "complete_multipart_upload": "s3:PutObject",
                "put_bucket_cors": "s3:PutBucketCORS", "delete_bucket_cors": "s3:PutBucketCORS"}
     services = {"s3": "s3", "iam": "iam", "lam": "lambda", "region_lam": "lambda", "edge_lam": "lambda",
-                "cf": "cloudfront", "logs": "logs", "region_logs": "logs"}
+                "cf": "cloudfront", "logs": "logs", "region_logs": "logs", "idp": "cognito-idp"}
     actions = set(wb.workbook_actions())
     files = [os.path.join(ROOT, "helpers", name) for name in os.listdir(os.path.join(ROOT, "helpers"))
              if name.endswith(".py")]
@@ -174,7 +174,7 @@ def test_the_policy_covers_every_client_call_in_the_helpers():
     files += [os.path.join(NOTEBOOKS, name[:-len(".ipynb")] + ".py") for name in navlinks.notebooks(NOTEBOOKS)]
     source = "".join(open(path).read() for path in files)
     missing = set()
-    for var, method in re.findall(r"\b(s3|iam|lam|region_lam|edge_lam|cf|logs|region_logs)\.([a-z_]+)\(", source):
+    for var, method in re.findall(r"\b(s3|iam|lam|region_lam|edge_lam|cf|logs|region_logs|idp)\.([a-z_]+)\(", source):
         if method in ("get_paginator", "get_waiter"):
             continue
         action = renames.get(method) or services[var] + ":" + "".join(w.title() for w in method.split("_"))
@@ -344,7 +344,7 @@ def sync(path):
 def test_every_notebook_has_a_text_twin_with_the_same_cells():
     """Edit either file, then `jupytext --sync notebooks/*.ipynb` (Lab's jupytext does it on save)."""
     names = navlinks.notebooks(NOTEBOOKS)
-    assert len(names) >= 8  # 00 to 05, 07 and 08 at least
+    assert len(names) == 9
     stale = {name: pair_differences(os.path.join(NOTEBOOKS, name)) for name in names}
     assert not {k: v for k, v in stale.items() if v}, "run `jupytext --sync notebooks/*.ipynb`"
     twins = sorted(n for n in os.listdir(NOTEBOOKS) if n.endswith(".py"))

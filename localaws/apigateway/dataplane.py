@@ -3,7 +3,9 @@
 Supported:
 - stages serve the deployment they point at (a snapshot taken at CreateDeployment);
 - resources with literal parts, ``{param}`` and ``{proxy+}``; methods and ``ANY``;
-- API keys (``apiKeyRequired``, key source HEADER, usage plans bound to the stage);
+- authorizers (authorizers.py): Lambda TOKEN and REQUEST authorizers and Cognito user pools,
+  their context passed to integrations; API keys (``apiKeyRequired``, key source HEADER, usage
+  plans bound to the stage), checked after the authorizer;
 - request parameter mapping from path, query string, headers, stage variables, context
   variables and literals; binary media types and content handling;
 - integration types AWS (S3, path override) and MOCK; integration responses chosen by
@@ -12,12 +14,12 @@ Supported:
 - the 10 MB payload limit; execution-log lines in CloudWatch Logs
   (``API-Gateway-Execution-Logs_{api_id}/{stage}``).
 
-Limitations: no Velocity (VTL) templates beyond literal text and ``$input.body``; no Lambda
-authorizers, Cognito or IAM authorization; no throttling or quotas; no caching; HTTP and
+Limitations: no Velocity (VTL) templates beyond literal text and ``$input.body``; no IAM
+(``AWS_IAM``) authorization or resource policies; no throttling or quotas; no caching; HTTP and
 HTTP_PROXY integrations are refused (the local AWS makes no outbound calls); execution logs are
 always written (on AWS they must be enabled per stage).
 
-The request flow, one way: parse -> route (router.py) -> API key -> integration request ->
+The request flow, one way: parse -> route (router.py) -> authorizer -> API key -> integration request ->
 the integration handler for its type (integrations.py, given an IntegrationContext from
 context.py, never this object) -> method response. The API and its stages are read through the
 bridge's readers (``moto_bridge.RestApi``), the deployed resources from the extension store.
@@ -41,6 +43,7 @@ from .. import moto_bridge
 from ..bodies import read_hashed
 from ..store import stores
 from . import router
+from .authorizers import Authorized, AuthorizerRequest, Authorizers
 from .context import IntegrationContext, IntegrationRequest, IntegrationResult, media_type_matches
 from .exceptions import GatewayError, configuration_error
 from .integrations import INTEGRATIONS
@@ -147,6 +150,7 @@ class ApiGatewayDataPlane:
     def __init__(self, s3_front: Any, lambda_service: Any) -> None:
         self.s3 = s3_front
         self.awslambda = lambda_service
+        self.authorizers = Authorizers(lambda_service)
 
     # --- WSGI -----------------------------------------------------------------------------
 
@@ -251,12 +255,11 @@ class ApiGatewayDataPlane:
         log.append(f"({request.request_id}) Resource path: {route.resource['path']}, "
                    f"method: {method['httpMethod']}, path parameters: {route.path_parameters}")
 
-        authorization = (method.get("authorizationType") or "NONE").upper()
-        if authorization != "NONE":
-            raise configuration_error(
-                f"the local AWS does not run {authorization} authorization yet; use API keys "
-                "or authorizationType NONE"
-            )
+        variables = dict(stage.variables) if stage is not None else {}
+        context = self._context(request, route, account)
+        authorized = self._authorize(request, route, method, snapshot, variables, context, log)
+        if authorized is not None:
+            context.update({f"authorizer.{k}": v for k, v in authorized.variables.items()})
         if method.get("apiKeyRequired"):
             self._check_api_key(request, account, region, snapshot, log)
 
@@ -264,10 +267,8 @@ class ApiGatewayDataPlane:
         if not integration:
             raise configuration_error(f"no integration is defined for {method['httpMethod']} "
                                       f"{route.resource['path']}")
-        variables = dict(stage.variables) if stage is not None else {}
-        context = self._context(request, route, account)
         integration_request = self._integration_request(request, route, integration, snapshot,
-                                                        variables, context)
+                                                        variables, context, authorized)
         handler = INTEGRATIONS.get(integration.get("type") or "")
         if handler is None:
             raise configuration_error(
@@ -277,6 +278,36 @@ class ApiGatewayDataPlane:
         result = handler(IntegrationContext(integration_request, self.s3, self.awslambda))
         log.append(f"({request.request_id}) Endpoint response status: {result.status}")
         return self._method_response(request, method, integration, result, snapshot, log)
+
+    def _authorize(self, request: ApiRequest, route: router.Match, method: dict, snapshot: dict,
+                   variables: dict[str, str], context: dict[str, str],
+                   log: list[str]) -> Authorized | None:
+        authorization = (method.get("authorizationType") or "NONE").upper()
+        if authorization == "NONE":
+            return None
+        if authorization not in ("CUSTOM", "COGNITO_USER_POOLS"):
+            raise configuration_error(
+                f"the local AWS does not run {authorization} authorization; use a Lambda or "
+                "Cognito authorizer, API keys, or authorizationType NONE")
+        config = (snapshot.get("authorizers") or {}).get(method.get("authorizerId") or "")
+        # The method ARN names the request's own path (not the resource template).
+        method_arn = (f"arn:aws:execute-api:{snapshot['region']}:{context['accountId']}:"
+                      f"{request.api_id}/{request.stage}/{request.method}{request.path}")
+
+        def identity(source: str) -> str | None:
+            return self._source_value(source, request, route, variables, context)
+
+        def request_event() -> dict[str, Any]:
+            event = self._proxy_event(request, route, variables, context, binary=False)
+            event.pop("body", None)
+            event.pop("isBase64Encoded", None)
+            return event
+
+        return self.authorizers.authorize(authorization, config, AuthorizerRequest(
+            api_id=request.api_id, stage=request.stage, account=context["accountId"],
+            region=snapshot["region"], request_id=request.request_id, method_arn=method_arn,
+            identity=identity, request_event=request_event,
+            authorization_scopes=list(method.get("authorizationScopes") or [])), log)
 
     def _check_api_key(self, request: ApiRequest, account: str, region: str,
                        snapshot: dict, log: list[str]) -> None:
@@ -312,7 +343,8 @@ class ApiGatewayDataPlane:
 
     def _integration_request(self, request: ApiRequest, route: router.Match, integration: dict,
                              snapshot: dict, variables: dict[str, str],
-                             context: dict[str, str]) -> IntegrationRequest:
+                             context: dict[str, str],
+                             authorized: Authorized | None = None) -> IntegrationRequest:
         mapped: dict[str, dict[str, str]] = {"path": {}, "querystring": {}, "header": {}}
         for target, source in (integration.get("requestParameters") or {}).items():
             match = re.fullmatch(r"integration\.request\.(path|querystring|header)\.(.+)", target)
@@ -362,6 +394,8 @@ class ApiGatewayDataPlane:
         event = None
         if integration.get("type") == "AWS_PROXY":
             event = self._proxy_event(request, route, variables, context, binary)
+            if authorized is not None:
+                event["requestContext"]["authorizer"] = authorized.authorizer
         try:
             timeout = int(integration.get("timeoutInMillis") or 29000) / 1000
         except ValueError:

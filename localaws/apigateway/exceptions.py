@@ -21,7 +21,16 @@ GATEWAY_RESPONSES: dict[str, tuple[int, str, str]] = {
     # A function error or a malformed proxy response: API Gateway's 502.
     "LAMBDA_FAILURE": (502, "Internal server error", "InternalServerErrorException"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported Media Type", "UnsupportedMediaTypeException"),
+    # Authorizers ("Use API Gateway Lambda authorizers", "Control access to REST APIs using
+    # Amazon Cognito user pools as an authorizer"): a missing or refused identity is 401, a
+    # policy that does not allow the method 403 (body key "Message", capitalised, as AWS sends
+    # it), an authorizer that fails or answers nonsense 500 with a null message.
+    "UNAUTHORIZED": (401, "Unauthorized", "UnauthorizedException"),
+    "ACCESS_DENIED": (403, "User is not authorized to access this resource", "AccessDeniedException"),
+    "AUTHORIZER_CONFIGURATION_ERROR": (500, "", "AuthorizerConfigurationException"),
 }
+
+EXPLICIT_DENY_MESSAGE = "User is not authorized to access this resource with an explicit deny"
 
 
 class GatewayError(Exception):
@@ -42,7 +51,11 @@ class GatewayError(Exception):
             # Sent before the API's gateway responses apply: plain text, not JSON (captured in
             # public test suites; customising REQUEST_TOO_LARGE does not change it).
             return {"Content-Type": "text/plain"}, self.message.encode()
-        if self.status >= 500 or self.response_type == "LAMBDA_REQUEST_TOO_LONG":
+        if self.response_type == "AUTHORIZER_CONFIGURATION_ERROR":
+            body = json.dumps({"message": None})  # {"message": null}
+        elif self.response_type == "ACCESS_DENIED":
+            body = json.dumps({"Message": self.message}, separators=(",", ":"))
+        elif self.status >= 500 or self.response_type == "LAMBDA_REQUEST_TOO_LONG":
             # The 5xx default body is spelled with a space: {"message": "Internal server error"}.
             body = json.dumps({"message": self.message})
         else:

@@ -101,26 +101,48 @@ def invoke_mock(context: IntegrationContext) -> IntegrationResult:
     return IntegrationResult(status, {}, b"", selector=str(status))
 
 
-_LAMBDA_URI = re.compile(
+LAMBDA_URI = re.compile(
     r"arn:aws:apigateway:(?P<region>[a-z0-9-]+):lambda:path/2015-03-31/functions/"
     r"(?P<function>arn:aws:lambda:[^/]+)/invocations")
 _PROXY_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 
 
-def _may_invoke(request: IntegrationRequest, function: moto_bridge.LambdaFunction, account: str) -> bool:
+def may_invoke(function: moto_bridge.LambdaFunction, account: str, *, credentials: str | None,
+               source_arn: str) -> bool:
     """API Gateway needs lambda:InvokeFunction: from the function's resource policy (what
-    add_permission writes, with the execute-api SourceArn), or from the integration's role."""
-    if request.credentials:
-        caller = _assume_role(request.credentials, account)
+    add_permission writes, with the execute-api SourceArn), or from the given role (an
+    integration's or an authorizer's credentials)."""
+    if credentials:
+        caller = _assume_role(credentials, account)
         return iam_eval.evaluate("lambda:InvokeFunction", function.arn,
                                  identity_policies=caller.identity_policies).allowed
     unqualified = function.arn.rsplit(":", 1)[0] if function.arn.count(":") > 6 else function.arn
     policy = function.resource_policy
-    context = {"AWS:SourceArn": request.source_arn, "AWS:SourceAccount": account}
+    context = {"AWS:SourceArn": source_arn, "AWS:SourceAccount": account}
     principal = iam_eval.Principal(service=APIGATEWAY_SERVICE)
     return any(iam_eval.evaluate("lambda:InvokeFunction", arn, resource_policy=policy,
                                  principal=principal, context=context).allowed
                for arn in {function.arn, unqualified})
+
+
+def run_function(awslambda: Any, function: moto_bridge.LambdaFunction, event: str,
+                 timeout: float) -> Any | None:
+    """Invoke synchronously; the Invocation, or None when ``timeout`` seconds passed first (the
+    function keeps running in its environment, as on AWS)."""
+    outcome: dict[str, Any] = {}
+
+    def invoke() -> None:
+        try:
+            outcome["result"] = awslambda.run(function, event)
+        except BaseException as err:  # handed to the request thread: a fault, not a timeout
+            outcome["fault"] = err
+
+    worker = threading.Thread(target=invoke, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if "fault" in outcome:
+        raise outcome["fault"]
+    return outcome.get("result")
 
 
 def _proxy_response(payload: bytes, request: IntegrationRequest) -> IntegrationResult:
@@ -183,7 +205,7 @@ def invoke_lambda_proxy(context: IntegrationContext) -> IntegrationResult:
     """AWS_PROXY to Lambda: the whole request becomes the event; the function's answer becomes
     the response (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html)."""
     request = context.request
-    match = _LAMBDA_URI.fullmatch(request.uri)
+    match = LAMBDA_URI.fullmatch(request.uri)
     if not match:
         raise configuration_error(f"Invalid Lambda function URI {request.uri!r}")
     if request.http_method != "POST":
@@ -195,30 +217,18 @@ def invoke_lambda_proxy(context: IntegrationContext) -> IntegrationResult:
     function = context.awslambda.function(request.account, region, arn)
     if function is None:
         raise configuration_error(f"Invalid permissions on Lambda function (function {arn} not found)")
-    if not _may_invoke(request, function, request.account):
+    if not may_invoke(function, request.account, credentials=request.credentials,
+                      source_arn=request.source_arn):
         raise configuration_error("Invalid permissions on Lambda function")
     event = json.dumps(request.event)
     # Lambda's synchronous invocation payload limit is 6 MB.
     if len(event.encode()) > 6 * 1024 * 1024:
         raise GatewayError("LAMBDA_REQUEST_TOO_LONG", "Lambda request payload over 6 MB")
-    outcome: dict[str, Any] = {}
-
-    def invoke() -> None:
-        try:
-            outcome["result"] = context.awslambda.run(function, event)
-        except BaseException as err:  # handed to the request thread: a fault, not a timeout
-            outcome["fault"] = err
-
-    worker = threading.Thread(target=invoke, daemon=True)
-    worker.start()
-    worker.join(request.timeout)
-    if "fault" in outcome:
-        raise outcome["fault"]
-    if "result" not in outcome:
+    result = run_function(context.awslambda, function, event, request.timeout)
+    if result is None:
         raise GatewayError("INTEGRATION_TIMEOUT",
                            f"Execution failed due to a timeout error after {request.timeout:.0f} s",
                            message="Endpoint request timed out")
-    result = outcome["result"]
     if result.failed:
         raise GatewayError("LAMBDA_FAILURE",
                            "Lambda execution failed with status 200 due to customer function error: "
