@@ -71,3 +71,24 @@ def delete_role(name: str, *, iam: Any) -> bool:
     except iam.exceptions.NoSuchEntityException:
         return False
     return True
+
+
+def until_refused(attempt: Any, *, patience: float = 60.0) -> Exception:
+    """Call ``attempt()`` until it raises ``UploadRefused`` and return that refusal.
+
+    IAM is eventually consistent: after a permission is taken away (DeleteRolePolicy,
+    DetachRolePolicy, ...) AWS keeps allowing for some seconds. Code that expects the refusal at
+    once sees the opposite on AWS, so this tries again with growing pauses (0.25 s up to 4 s)
+    for up to ``patience`` seconds; ``attempt`` should undo what a success did."""
+    from ._errors import UploadRefused, WorkbookError
+
+    deadline, pause = time.monotonic() + patience, 0.25
+    while True:
+        try:
+            attempt()
+        except UploadRefused as refused:
+            return refused
+        if time.monotonic() + pause > deadline:
+            raise WorkbookError(f"still allowed after {patience:.0f} s: has the change been made?")
+        time.sleep(pause)
+        pause = min(pause * 2, 4.0)

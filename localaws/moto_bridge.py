@@ -361,6 +361,7 @@ def install(*, check_associations: Callable[[list[tuple[str, dict[str, Any]]]], 
     _install_cloudfront_patches(check_associations)
     _install_s3_streaming_patches()
     _install_usage_plan_patches()
+    _install_policy_propagation_patches()
 
 
 # Patchable fields: JSON name -> moto attribute (maps patch as /name/key, values as /name).
@@ -489,13 +490,108 @@ def _moto_role(account_id: str, arn: str) -> Any | None:
     return None
 
 
-def _identity_policies(role: Any) -> list[str]:
+def _live_role_documents(role: Any) -> list[str]:
     documents = list(role.policies.values())
     for managed in role.managed_policies.values():
         for version in managed.versions:
             if version.is_default:
                 documents.append(version.document)
     return documents
+
+
+def _live_user_documents(backend: Any, user: Any) -> list[str]:
+    documents = list(user.policies.values())
+    for managed in user.managed_policies.values():
+        documents += [v.document for v in managed.versions if v.is_default]
+    for group in backend.groups.values():
+        if user in group.users:
+            documents += list(group.policies.values())
+            for managed in group.managed_policies.values():
+                documents += [v.document for v in managed.versions if v.is_default]
+    return documents
+
+
+def _identity_policies(role: Any) -> list[str]:
+    """The role's identity policies as the other services see them now (see
+    :func:`effective_policies`)."""
+    return effective_policies(role, _live_role_documents(role))
+
+
+# IAM is eventually consistent: a change to a principal's policies (PutRolePolicy,
+# DeleteRolePolicy, Attach/DetachRolePolicy, the user and group ones, a new default version of
+# an attached managed policy) reaches the other services some seconds later
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+# Until then they keep evaluating the policies as they were. AWS seconds, compressed by timing.
+POLICY_PROPAGATION_SECONDS = 10.0
+
+# principal id (moto's role/user id) -> (documents before the first change still propagating,
+# [(monotonic time of a change, documents after it), ...])
+_policy_history: dict[str, tuple[list[str], list[tuple[float, list[str]]]]] = {}
+_policy_lock = threading.Lock()
+
+
+def effective_policies(principal: Any, live: list[str]) -> list[str]:
+    """The identity policies of a moto role or user that the other services evaluate now: the
+    documents after the latest change that has propagated (``live`` when every change has)."""
+    window = timing.seconds(POLICY_PROPAGATION_SECONDS)
+    now = time.monotonic()
+    with _policy_lock:
+        history = _policy_history.get(principal.id)
+        if history is None:
+            return live
+        before, changes = history
+        settled = [docs for changed, docs in changes if now - changed >= window]
+        if len(settled) == len(changes):
+            del _policy_history[principal.id]  # all propagated: the live documents count
+            return live
+        return list(settled[-1] if settled else before)
+
+
+def _principals(backend: Any) -> list[tuple[Any, list[str]]]:
+    """Every role and user of an IAM backend with its live identity policy documents."""
+    found = [(role, _live_role_documents(role)) for role in list(backend.roles.values())]
+    found += [(user, _live_user_documents(backend, user)) for user in list(backend.users.values())]
+    return found
+
+
+def _principal_is_new(principal: Any) -> bool:
+    """Created so recently that it is still propagating itself (see ROLE_PROPAGATION_SECONDS)."""
+    from moto.core.utils import utcnow
+
+    created = getattr(principal, "create_date", None)
+    return created is not None and \
+        (utcnow() - created).total_seconds() < timing.seconds(ROLE_PROPAGATION_SECONDS)
+
+
+def _install_policy_propagation_patches() -> None:
+    """Record, for each IAM call that changes what a role or user may do, the documents before and
+    after it, so that :func:`effective_policies` answers with the old ones for a while. A new
+    principal's first policies (put while the principal itself is still propagating) count at
+    once, as the new principal does for the services that accept it at once."""
+    from moto.iam.models import IAMBackend
+
+    def tracked(method: Callable[..., Any]) -> Callable[..., Any]:
+        def change(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            before = {p.id: docs for p, docs in _principals(self)}
+            result = method(self, *args, **kwargs)
+            now = time.monotonic()
+            with _policy_lock:
+                for principal, docs in _principals(self):
+                    old = before.get(principal.id)
+                    if old is None or old == docs or _principal_is_new(principal):
+                        continue
+                    _, changes = _policy_history.setdefault(principal.id, (old, []))
+                    changes.append((now, docs))
+            return result
+        change.__name__ = method.__name__
+        return change
+
+    for name in ("put_role_policy", "delete_role_policy", "attach_role_policy", "detach_role_policy",
+                 "put_user_policy", "delete_user_policy", "attach_user_policy", "detach_user_policy",
+                 "put_group_policy", "delete_group_policy", "attach_group_policy",
+                 "detach_group_policy", "add_user_to_group", "remove_user_from_group",
+                 "create_policy_version", "set_default_policy_version"):
+        setattr(IAMBackend, name, tracked(getattr(IAMBackend, name)))
 
 
 def role_by_arn(account_id: str, arn: str) -> Role | None:
@@ -599,17 +695,71 @@ def object_chunks(bucket_name: str, key_name: str, etag: str, size: int,
 
 # --- CloudWatch Logs -------------------------------------------------------------------------
 
-def put_log_lines(account_id: str, region: str, group: str, stream: str, lines: list[str]) -> None:
-    """Append lines to a CloudWatch Logs stream in moto, creating group and stream as needed."""
+# Lambda's logs reach CloudWatch Logs some seconds after the function wrote them, Lambda@Edge's
+# later still: CloudFront delivers edge function logs "on a best-effort basis" and an entry
+# "might be delivered long after the request was actually processed"
+# (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-logs.html).
+# AWS seconds as emulated here (5 s and 10 s), compressed by timing.
+LAMBDA_LOG_DELIVERY_SECONDS = 5.0
+EDGE_LOG_DELIVERY_SECONDS = 10.0
+
+_deliveries: list[tuple[float, int, Callable[[], None]]] = []  # a heap: (due, order, write)
+_delivery_order = iter(range(1 << 62))
+_delivery_ready = threading.Condition()
+_delivery_thread: threading.Thread | None = None
+
+
+def _deliver_forever() -> None:
+    import heapq
+
+    while True:
+        with _delivery_ready:
+            while not _deliveries or _deliveries[0][0] > time.monotonic():
+                _delivery_ready.wait(None if not _deliveries else _deliveries[0][0] - time.monotonic())
+            _, _, write = heapq.heappop(_deliveries)
+        try:
+            write()
+        except Exception:  # a log group deleted meanwhile, a reset: the lines are lost, as on AWS
+            pass
+
+
+def _later(delay: float, write: Callable[[], None]) -> None:
+    """``write()`` after ``delay`` seconds, in the order scheduled for equal times."""
+    import heapq
+
+    global _delivery_thread
+    with _delivery_ready:
+        heapq.heappush(_deliveries, (time.monotonic() + delay, next(_delivery_order), write))
+        if _delivery_thread is None:
+            _delivery_thread = threading.Thread(target=_deliver_forever, daemon=True,
+                                                name="log-delivery")
+            _delivery_thread.start()
+        _delivery_ready.notify()
+
+
+def put_log_lines(account_id: str, region: str, group: str, stream: str, lines: list[str],
+                  delivery_seconds: float = 0.0) -> None:
+    """Append lines to a CloudWatch Logs stream in moto, creating group and stream as needed.
+
+    The group and stream exist at once; the events, stamped with the time of this call, become
+    visible ``delivery_seconds`` (AWS seconds, compressed by timing) later. Events whose group
+    was deleted meanwhile are lost."""
+    now = int(time.time() * 1000)
+    events = [{"timestamp": now, "message": line} for line in lines]
     backend = logs_backends[account_id][region]
     if group not in backend.groups:
         backend.create_log_group(group, {})
-    log_group = backend.groups[group]
-    if stream not in log_group.streams:
+    if stream not in backend.groups[group].streams:
         backend.create_log_stream(group, stream)
-    now = int(time.time() * 1000)
-    events = [{"timestamp": now, "message": line} for line in lines]
-    backend.put_log_events(group, stream, events)
+
+    def write() -> None:
+        backend.put_log_events(group, stream, events)
+
+    delay = timing.seconds(delivery_seconds)
+    if delay <= 0:
+        write()
+    else:
+        _later(delay, write)
 
 
 # --- Lambda --------------------------------------------------------------------------------
@@ -795,6 +945,24 @@ def _install_lambda_state_patches(trust_allows: Callable[[str | None, str], bool
 
     lambda_models.LambdaBackend.publish_version = publish_version
 
+    original_delete = lambda_models.LambdaBackend.delete_function
+
+    def delete_function(self, function_name, qualifier=None):  # type: ignore[no-untyped-def]
+        try:
+            latest = self._lambdas.get_function_by_name_or_arn_with_qualifier(function_name)
+        except Exception:  # unknown: moto answers ResourceNotFoundException
+            return original_delete(self, function_name, qualifier)
+        base = latest.function_arn.split(":$LATEST")[0]
+        replicated = replicated_version(base, qualifier)
+        if replicated is not None:
+            raise InvalidParameterValueException(
+                f"Lambda was unable to delete {replicated} because it is a replicated function. "
+                "Please see our documentation for Deleting Lambda@Edge Functions and Replicas.")
+        original_delete(self, function_name, qualifier)
+        _forget_replicas(base, qualifier)
+
+    lambda_models.LambdaBackend.delete_function = delete_function
+
 
 # --- Credentials -------------------------------------------------------------------------------
 
@@ -834,14 +1002,7 @@ def find_credentials(access_key_id: str) -> dict[str, Any] | None:
         for user in list(backend.users.values()):
             for key in user.access_keys:
                 if key.access_key_id == access_key_id:
-                    policies = list(user.policies.values())
-                    for managed in user.managed_policies.values():
-                        policies += [v.document for v in managed.versions if v.is_default]
-                    for group in backend.groups.values():
-                        if user in group.users:
-                            policies += list(group.policies.values())
-                            for managed in group.managed_policies.values():
-                                policies += [v.document for v in managed.versions if v.is_default]
+                    policies = effective_policies(user, _live_user_documents(backend, user))
                     return {
                         "secret": key.secret_access_key, "arn": user.arn, "account": account_id,
                         "kind": "user", "policies": policies, "session_token": None,
@@ -941,7 +1102,10 @@ def _install_cloudfront_patches(
 
     def create(self, distribution_config, tags):  # type: ignore[no-untyped-def]
         checked(distribution_config)
-        return original_create(self, distribution_config, tags)
+        result = original_create(self, distribution_config, tags)
+        result[0]._s3wb_changed = time.monotonic()  # InProgress until deployed
+        _track_edge_associations(self)
+        return result
 
     cf.CloudFrontBackend.create_distribution_with_tags = create
 
@@ -964,6 +1128,8 @@ def _install_cloudfront_patches(
         checked(dist_config or {})
         result = original_update(self, dist_config, _id, if_match)
         dist.etag = cf.random_id()
+        dist._s3wb_changed = time.monotonic()  # InProgress until deployed
+        _track_edge_associations(self)
         return dist, result[1], dist.etag
 
     cf.CloudFrontBackend.update_distribution = update
@@ -976,11 +1142,83 @@ def _install_cloudfront_patches(
             if dist is not None and if_match:
                 if if_match != dist.etag:
                     raise _PreconditionFailed()
-                if str(dist.distribution_config.Enabled).lower() == "true":
+                # Disabled is not enough: the change must have been deployed (Status Deployed).
+                if str(dist.distribution_config.Enabled).lower() == "true" or _deploying(dist):
                     raise _NotDisabled()
-            return original_delete(self, distribution_id, if_match)
+            original_delete(self, distribution_id, if_match)
+            _track_edge_associations(self)
 
     cf.CloudFrontBackend.delete_distribution = delete
+
+    def status(self):  # type: ignore[no-untyped-def]
+        return "InProgress" if _deploying(self) else "Deployed"
+
+    def ignore_status(self, value):  # type: ignore[no-untyped-def]
+        pass  # ManagedState's transitions: the status follows from the time of the last change
+
+    cf.Distribution.status = property(status, ignore_status)
+
+
+# A new or changed distribution is InProgress until the change reaches every edge location,
+# then Deployed: "reliably ... within 5 minutes" (AWS Networking & Content Delivery blog,
+# "Slashing CloudFront change propagation times in 2020"). 20 AWS seconds here, compressed by
+# timing, so that waiting is needed but a notebook's several changes stay short.
+DISTRIBUTION_DEPLOY_SECONDS = 20.0
+
+# Lambda@Edge: a function version that a distribution used keeps its replicas until some time
+# after its last association is gone (the association removed, or the distribution deleted);
+# until then DeleteFunction is refused. "Replicas are typically deleted within a few hours"
+# (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-delete-replicas.html);
+# 30 AWS seconds here, compressed by timing.
+EDGE_REPLICA_SECONDS = 30.0
+
+# qualified function version ARN -> None while a distribution uses it, else the monotonic time
+# its last association went.
+_edge_replicas: dict[str, float | None] = {}
+_edge_lock = threading.Lock()
+
+
+def _deploying(dist: Any) -> bool:
+    return _within(dist, "_s3wb_changed", DISTRIBUTION_DEPLOY_SECONDS)
+
+
+def _track_edge_associations(backend: Any) -> None:
+    """After a distribution is created, changed or deleted: which function versions are in use
+    now, and since when the others are not."""
+    in_use = {item.get("LambdaFunctionARN") for dist in list(backend.distributions.values())
+              for behaviour in _distribution(dist).behaviours + [_distribution(dist).default_behaviour]
+              for item in behaviour.lambda_associations}
+    now = time.monotonic()
+    with _edge_lock:
+        for arn in in_use:
+            if arn:
+                _edge_replicas[arn] = None
+        for arn, released in list(_edge_replicas.items()):
+            if released is None and arn not in in_use:
+                _edge_replicas[arn] = now
+
+
+def replicated_version(function_arn: str, version: str | None = None) -> str | None:
+    """The qualified ARN of a version of the function (``version``, or any) whose Lambda@Edge
+    replicas still exist, or None when it may be deleted."""
+    window = timing.seconds(EDGE_REPLICA_SECONDS)
+    now = time.monotonic()
+    with _edge_lock:
+        for arn, released in sorted(_edge_replicas.items()):
+            base, _, qualifier = arn.rpartition(":")
+            if base != function_arn or (version not in (None, "$LATEST") and qualifier != version):
+                continue
+            if released is None or now - released < window:
+                return arn
+    return None
+
+
+def _forget_replicas(function_arn: str, version: str | None) -> None:
+    with _edge_lock:
+        for arn in list(_edge_replicas):
+            base, _, qualifier = arn.rpartition(":")
+            if base == function_arn and (version in (None, "$LATEST") or qualifier == version):
+                del _edge_replicas[arn]
 
 
 def _cloudfront_exception(code: str, message: str) -> Exception:
