@@ -362,6 +362,7 @@ def install(*, check_associations: Callable[[list[tuple[str, dict[str, Any]]]], 
     _install_s3_streaming_patches()
     _install_usage_plan_patches()
     _install_policy_propagation_patches()
+    _install_bucket_policy_patches()
 
 
 # Patchable fields: JSON name -> moto attribute (maps patch as /name/key, values as /name).
@@ -527,6 +528,8 @@ POLICY_PROPAGATION_SECONDS = 10.0
 # principal id (moto's role/user id) -> (documents before the first change still propagating,
 # [(monotonic time of a change, documents after it), ...])
 _policy_history: dict[str, tuple[list[str], list[tuple[float, list[str]]]]] = {}
+# ids of the principals whose policies another service has evaluated at least once
+_policy_used: set[str] = set()
 _policy_lock = threading.Lock()
 
 
@@ -536,6 +539,7 @@ def effective_policies(principal: Any, live: list[str]) -> list[str]:
     window = timing.seconds(POLICY_PROPAGATION_SECONDS)
     now = time.monotonic()
     with _policy_lock:
+        _policy_used.add(principal.id)
         history = _policy_history.get(principal.id)
         if history is None:
             return live
@@ -554,20 +558,12 @@ def _principals(backend: Any) -> list[tuple[Any, list[str]]]:
     return found
 
 
-def _principal_is_new(principal: Any) -> bool:
-    """Created so recently that it is still propagating itself (see ROLE_PROPAGATION_SECONDS)."""
-    from moto.core.utils import utcnow
-
-    created = getattr(principal, "create_date", None)
-    return created is not None and \
-        (utcnow() - created).total_seconds() < timing.seconds(ROLE_PROPAGATION_SECONDS)
-
-
 def _install_policy_propagation_patches() -> None:
     """Record, for each IAM call that changes what a role or user may do, the documents before and
-    after it, so that :func:`effective_policies` answers with the old ones for a while. A new
-    principal's first policies (put while the principal itself is still propagating) count at
-    once, as the new principal does for the services that accept it at once."""
+    after it, so that :func:`effective_policies` answers with the old ones for a while. Changes
+    made before any service has evaluated the principal's policies count at once (a role set up
+    and then used, as a new principal counts at once where the local AWS accepts it at once):
+    that keeps set-up sequences deterministic, and every change after first use waits."""
     from moto.iam.models import IAMBackend
 
     def tracked(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -578,7 +574,7 @@ def _install_policy_propagation_patches() -> None:
             with _policy_lock:
                 for principal, docs in _principals(self):
                     old = before.get(principal.id)
-                    if old is None or old == docs or _principal_is_new(principal):
+                    if old is None or old == docs or principal.id not in _policy_used:
                         continue
                     _, changes = _policy_history.setdefault(principal.id, (old, []))
                     changes.append((now, docs))
@@ -603,6 +599,77 @@ def role_by_arn(account_id: str, arn: str) -> Role | None:
 
 
 # --- S3 ------------------------------------------------------------------------------------
+
+# Origin access identities live above the bridge (cloudfront/oai.py); the local AWS tells the
+# bridge how to look one up: id or S3 canonical user id -> monotonic creation time, or None.
+_oai_created: Callable[[str], float | None] = lambda _key: None
+OAI_PRINCIPAL = "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity "
+
+
+def know_origin_access_identities(created: Callable[[str], float | None]) -> None:
+    """Let PutBucketPolicy check OAI principals with ``created(id or canonical user id)``."""
+    global _oai_created
+    _oai_created = created
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def invalid_principal(policy: str) -> str | None:
+    """The first principal of a bucket policy that S3 does not know (yet), or None.
+
+    S3 refuses a policy naming an IAM role or user of this account that does not exist, or that
+    was created so recently that it has not propagated (ROLE_PROPAGATION_SECONDS), and the same
+    for an origin access identity (by ARN or canonical user id): ``MalformedPolicy`` "Invalid
+    principal in policy". Accounts, services, ``*`` and principals of other accounts pass."""
+    from moto.core.utils import utcnow
+
+    try:
+        statements = _listed(json.loads(policy).get("Statement") or [])
+    except (ValueError, AttributeError):
+        return None  # not a policy document: moto's own checks answer
+    window = timing.seconds(ROLE_PROPAGATION_SECONDS)
+    backend = iam_backends[ACCOUNT_ID]["global"]
+    for statement in statements:
+        if not isinstance(statement, dict):
+            continue
+        for field_name in ("Principal", "NotPrincipal"):
+            principal = statement.get(field_name)
+            if not isinstance(principal, dict):
+                continue
+            for kind, values in principal.items():
+                for value in _listed(values):
+                    if not isinstance(value, str):
+                        continue
+                    if kind == "CanonicalUser" or (kind == "AWS" and value.startswith(OAI_PRINCIPAL)):
+                        created = _oai_created(value[len(OAI_PRINCIPAL):] if kind == "AWS" else value)
+                        if (created is None and kind == "AWS") or \
+                                (created is not None and time.monotonic() - created < window):
+                            return value
+                    elif kind == "AWS" and re.fullmatch(rf"arn:aws:iam::{ACCOUNT_ID}:(role|user)/.+", value):
+                        entities = list(backend.roles.values()) + list(backend.users.values())
+                        entity = next((e for e in entities if e.arn == value), None)
+                        if entity is None or (utcnow() - entity.create_date).total_seconds() < window:
+                            return value
+    return None
+
+
+def _install_bucket_policy_patches() -> None:
+    """PutBucketPolicy refuses principals S3 does not know (yet) (see :func:`invalid_principal`);
+    moto stores any policy."""
+    from moto.s3 import models as s3_models
+    from moto.s3.exceptions import S3ClientError
+
+    original_put = s3_models.S3Backend.put_bucket_policy
+
+    def put_bucket_policy(self, bucket_name, policy):  # type: ignore[no-untyped-def]
+        text = policy.decode() if isinstance(policy, bytes) else str(policy)
+        if invalid_principal(text) is not None:
+            raise S3ClientError("MalformedPolicy", "Invalid principal in policy")
+        return original_put(self, bucket_name, policy)
+
+    s3_models.S3Backend.put_bucket_policy = put_bucket_policy
 
 def bucket_policy(bucket_name: str) -> str | None:
     from moto.s3.models import s3_backends

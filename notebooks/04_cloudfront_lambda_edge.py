@@ -302,7 +302,9 @@ print("in bucket:", sorted(k for k in wb.list_keys(bucket, s3=s3) if k.startswit
 # signs the request to S3 with SigV4 (buckets created since June 2020 accept nothing else) yet
 # cannot hash the body for that signature. So **the viewer** must send the body's SHA-256 in an
 # `x-amz-content-sha256` header, or S3 answers `400 InvalidRequest`; and POST is not supported at
-# all. Switch the distribution's origin to an OAI and see:
+# all. Switch the distribution's origin to an OAI and see. (A new OAI takes a few seconds to
+# reach S3: until then a bucket policy naming it is `MalformedPolicy` "Invalid principal in
+# policy", which `put_bucket_policy` waits out.)
 
 # %%
 oai = wb.create_origin_access_identity(prefix, cf=cf)

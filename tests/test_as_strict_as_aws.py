@@ -470,8 +470,7 @@ def test_a_policy_change_takes_effect_only_after_some_seconds(aws, name, monkeyp
     put = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject",
                                                    "Resource": f"arn:aws:s3:::{bucket}/*"}]}
     s3 = _as_user(aws, name, put)
-    assert _put_allowed(s3, bucket, "first")  # a new user's first policy counts at once
-    time.sleep(0.6)  # the user is no longer new
+    assert _put_allowed(s3, bucket, "first")  # policies set before first use count at once
     iam = aws("iam")
     iam.delete_user_policy(UserName=name, PolicyName="p")
     assert _put_allowed(s3, bucket, "still")  # the old policy still applies ...
@@ -485,7 +484,6 @@ def test_a_policy_change_takes_effect_only_after_some_seconds(aws, name, monkeyp
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                 "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}))
     iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AmazonS3FullAccess")
-    time.sleep(0.6)
     creds = aws("sts").assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="learner")["Credentials"]
     session = boto3.client("s3", endpoint_url=aws("s3").meta.endpoint_url, region_name="us-east-1",
                            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
@@ -678,3 +676,47 @@ def test_lambda_logs_arrive_some_seconds_after_the_invocation(aws, local_aws, ma
     lines = wb.tail_function_logs(fn["FunctionName"], target=target, contains="hello from the handler")
     assert lines == ["hello from the handler"]
     assert time.monotonic() - invoked > 0.3
+
+
+def _allow_put(bucket, principal):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": principal, "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]})
+
+
+MALFORMED = (400, "MalformedPolicy", "Invalid principal in policy")
+
+
+def test_a_bucket_policy_naming_a_new_or_unknown_principal_is_malformed(aws, name, monkeypatch):
+    """S3 checks a bucket policy's principals when it is put: one that does not exist gives 400
+    MalformedPolicy "Invalid principal in policy"
+    (https://repost.aws/knowledge-center/s3-invalid-principal-in-policy-error), and so does one
+    created seconds ago, until IAM has propagated it (IAM User Guide, eventual consistency:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency),
+    a new role or a new CloudFront origin access identity alike. 10 s here at scale 1 (1 s at
+    the default 0.1, 2 s at this test's 0.2). helpers.put_bucket_policy retries that answer."""
+    monkeypatch.setenv("LOCALAWS_TIME_SCALE", "0.2")
+    s3, iam, cf = aws("s3"), aws("iam"), aws("cloudfront")
+    bucket = f"{name}-b"
+    s3.create_bucket(Bucket=bucket)
+    put = lambda principal: s3.put_bucket_policy(Bucket=bucket, Policy=_allow_put(bucket, principal))  # noqa: E731
+    assert _refusal(lambda: put({"AWS": f"arn:aws:iam::123456789012:role/{name}"})) == MALFORMED  # no such role
+    assert _refusal(lambda: put({"AWS": "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E0NOSUCHID0000"})) == MALFORMED
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
+    identity = cf.create_cloud_front_origin_access_identity(CloudFrontOriginAccessIdentityConfig={
+        "CallerReference": name, "Comment": ""})["CloudFrontOriginAccessIdentity"]
+    oai_arn = f"arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity {identity['Id']}"
+    for principal in ({"AWS": role}, {"AWS": oai_arn}, {"CanonicalUser": identity["S3CanonicalUserId"]},
+                      {"AWS": ["arn:aws:iam::123456789012:root", role]}):
+        assert _refusal(lambda: put(principal)) == MALFORMED, principal
+    with pytest.raises(ClientError):
+        s3.get_bucket_policy(Bucket=bucket)  # nothing was stored
+    put({"AWS": "arn:aws:iam::123456789012:root"})  # the account, services and * need no wait
+    put({"Service": "cloudfront.amazonaws.com"})
+    time.sleep(2.1)
+    for principal in ({"AWS": role}, {"AWS": oai_arn}, {"CanonicalUser": identity["S3CanonicalUserId"]}):
+        put(principal)
+    other = f"{name}-o"
+    iam.create_role(RoleName=other, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    started = time.monotonic()
+    wb.put_bucket_policy(bucket, json.loads(_allow_put(bucket, {"AWS": f"arn:aws:iam::123456789012:role/{other}"})), s3=s3)
+    assert time.monotonic() - started > 0.5  # it waited for the new role
