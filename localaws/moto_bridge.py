@@ -30,9 +30,20 @@ Patches applied by :func:`install` (each fixes something moto gets wrong or drop
   refuses updates and PublishVersion meanwhile (ResourceConflictException).
 - usage-plan keys: a new link is marked with its time; the API Gateway data plane accepts the
   key only once the link has propagated (:data:`API_KEY_PROPAGATION_SECONDS`).
+- IAM policy changes: moto applies them at once; AWS's other services see them some seconds
+  later. Each change to a role's or user's policies is recorded with its time, and the readers
+  (:func:`role_by_arn`, :func:`find_credentials`) return the policies that have propagated
+  (:func:`effective_policies`, :data:`POLICY_PROPAGATION_SECONDS`).
+- bucket policies: moto stores any principal; S3 refuses one that does not exist or has not
+  propagated yet (``MalformedPolicy`` "Invalid principal in policy").
 - CloudFront: moto drops Lambda@Edge and function associations, S3OriginConfig (the origin
-  access identity) and OriginAccessControlId from distribution configs, accepts any If-Match
-  and deletes enabled distributions; AWS keeps the config whole and refuses those.
+  access identity) and OriginAccessControlId from distribution configs, accepts any If-Match,
+  reports every distribution Deployed and deletes enabled ones; AWS keeps the config whole,
+  shows InProgress after each change (:data:`DISTRIBUTION_DEPLOY_SECONDS`) and refuses those
+  deletes. Lambda@Edge: DeleteFunction is refused while CloudFront keeps a version's replicas
+  (:data:`EDGE_REPLICA_SECONDS` after its last association is gone).
+- CloudWatch Logs: a function's log events become visible after a delivery lag
+  (:data:`LAMBDA_LOG_DELIVERY_SECONDS`, :data:`EDGE_LOG_DELIVERY_SECONDS`).
 - S3 object bytes: moto reads every request body whole into memory and joins multipart parts
   in memory. The data plane spools bodies to disk while it reads them (s3/integrity.py) and
   hands moto a :class:`FileBody`; the key adopts that file as its storage, and
