@@ -611,16 +611,29 @@ def role_by_arn(account_id: str, arn: str) -> Role | None:
 
 # --- S3 ------------------------------------------------------------------------------------
 
-# Origin access identities live above the bridge (cloudfront/oai.py); the local AWS tells the
-# bridge how to look one up: id or S3 canonical user id -> monotonic creation time, or None.
-_oai_created: Callable[[str], float | None] = lambda _key: None
+# Origin access identities live above the bridge (cloudfront/oai.py); each local AWS in this
+# process tells the bridge how to look one up in its store: id or S3 canonical user id ->
+# monotonic creation time, or None. moto's state is one per process, so all stores are asked.
+_oai_lookups: list[Any] = []  # weak references to the stores' lookup methods
 OAI_PRINCIPAL = "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity "
 
 
 def know_origin_access_identities(created: Callable[[str], float | None]) -> None:
-    """Let PutBucketPolicy check OAI principals with ``created(id or canonical user id)``."""
-    global _oai_created
-    _oai_created = created
+    """Let PutBucketPolicy check OAI principals with ``created(id or canonical user id)`` (a
+    bound method, held weakly: a stopped local AWS's store drops out)."""
+    import weakref
+
+    _oai_lookups[:] = [ref for ref in _oai_lookups if ref() is not None]
+    _oai_lookups.append(weakref.WeakMethod(created))  # type: ignore[arg-type]
+
+
+def _oai_created(key: str) -> float | None:
+    for ref in list(_oai_lookups):
+        lookup = ref()
+        found = lookup(key) if lookup is not None else None
+        if found is not None:
+            return found
+    return None
 
 
 def _listed(value: Any) -> list[Any]:
