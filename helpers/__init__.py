@@ -12,7 +12,8 @@ Where each call a notebook makes lives (every name is re-exported here, so ``wb.
     _config.py     connect, Target, local_endpoint: where calls go (local AWS or your account)
     _names.py      unique_prefix, tags: how resources are named and found again
     _s3.py         create_upload_bucket, list_keys, object_sha256, empty_and_delete_bucket
-    _iam.py        create_service_role, put_object_policy, trust_policy, delete_role
+    _iam.py        create_service_role, put_object_policy, trust_policy, delete_role,
+                   until_refused
     _apigw.py      option 1: create_rest_api, add_resource, add_method, add_s3_integration,
                    deploy_stage, create_api_key, wait_until_uploads_work, build_s3_proxy_api
     _lambda.py     package_function, create_function, allow_api_gateway, publish_version,
@@ -156,7 +157,7 @@ from ._setup import (
     workbook_policy,
 )
 from ._errors import ConfigurationError, LocalAWSError, UploadRefused, WorkbookError
-from ._iam import create_service_role, delete_role, put_object_policy, trust_policy
+from ._iam import create_service_role, delete_role, put_object_policy, trust_policy, until_refused
 from ._names import tags, unique_prefix
 from ._s3 import bucket_contents, create_upload_bucket, empty_and_delete_bucket, list_keys, object_sha256
 from ._upload import (
@@ -188,7 +189,7 @@ __all__ = [
     "UploadResult", "WorkbookError", "__version__", "add_method", "add_resource", "add_responses",
     "add_s3_integration", "build_s3_proxy_api", "choose_file", "clean_up", "connect",
     "create_api_key", "create_rest_api", "create_service_role", "create_upload_bucket",
-    "delete_api_key", "delete_resources", "delete_rest_api", "delete_usage_plan", "delete_role", "deploy_stage",
+    "delete_api_key", "delete_resources", "delete_rest_api", "delete_usage_plan", "delete_role", "until_refused", "deploy_stage",
     "empty_and_delete_bucket", "find_resources", "list_keys", "local_endpoint",
     "make_sample_file", "object_sha256", "put_object_policy", "set_binary_media_types", "sha256_file", "within_quota", "wait_until_uploads_work", "show_picker",
     "tags", "trust_policy", "unique_prefix", "upload_file",

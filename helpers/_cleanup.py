@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._apigw import delete_rest_api, delete_usage_plan, within_quota
-from ._cloudfront import delete_origin_access_identity, disable_and_delete_distribution
+from ._cloudfront import (delete_origin_access_identity, disable_and_delete_distribution,
+                          is_replicated_refusal)
 from ._cognito import delete_user_pool
 from ._errors import WorkbookError
 from ._iam import delete_role
@@ -31,8 +32,11 @@ class CleanUpIncomplete(WorkbookError):
         super().__init__(f"{len(errors)} resource(s) not deleted; the rest were:\n{lines}")
 
 
-# On AWS a Lambda@Edge function cannot be deleted until CloudFront has removed its replicas.
-_REPLICAS = "replicated function"
+# What to do when Lambda@Edge functions outlast the clean-up's patience.
+_REPLICAS_ADVICE = ("Lambda@Edge: CloudFront removes a function's replicas after its last "
+                    "distribution is gone, typically within a few hours on AWS; run the clean-up "
+                    "again later (08_clean_up), or wb.delete_edge_function(name, target=..., "
+                    "patience=...)")
 
 
 def _in_scope(name: str, prefix: str | None) -> bool:
@@ -134,23 +138,31 @@ def find_resources(target: Any, prefix: str | None = None) -> dict[str, list[str
     return found
 
 
-def delete_resources(target: Any, found: dict[str, list[str]]) -> dict[str, int]:
+def delete_resources(target: Any, found: dict[str, list[str]], *, replica_patience: float = 120.0,
+                     progress: Any = print) -> dict[str, int]:
     """Delete what ``find_resources`` listed, in an order AWS accepts; returns how many of each
     kind were deleted. A failure does not stop the rest: it is collected, and at the end
-    ``CleanUpIncomplete`` names what stayed (run again later, e.g. for Lambda@Edge replicas)."""
+    ``CleanUpIncomplete`` names what stayed.
+
+    Lambda@Edge functions whose replicas CloudFront has not removed yet ("... because it is a
+    replicated function") are tried again after everything else, with growing waits (1 s up to
+    60 s) for up to ``replica_patience`` seconds in all, each wait reported through
+    ``progress``; those still refused then are named, with what to do next."""
     s3, iam, apigw = target.client("s3"), target.client("iam"), target.client("apigateway")
     cf = target.client("cloudfront")
     counts = {kind: 0 for kind in found}
     errors: list[tuple[str, str, str]] = []
 
+    replicated: dict[str, Any] = {}  # function ARN -> its deletion, to try again at the end
+
     def attempt(kind: str, ident: str, delete: Any) -> None:
         try:
             done = delete()
         except Exception as err:  # keep going: one stuck resource must not strand the others
-            message = str(err)
-            if kind == "functions" and _REPLICAS in message:
-                message += " (Lambda@Edge: CloudFront removes replicas hours after the distribution; run the clean-up again later)"
-            errors.append((kind, ident, message))
+            if kind == "functions" and is_replicated_refusal(err):
+                replicated[ident] = delete
+                return
+            errors.append((kind, ident, str(err)))
             return
         counts[kind] += 0 if done is False else 1  # False: it was already gone
 
@@ -177,7 +189,8 @@ def delete_resources(target: Any, found: dict[str, list[str]]) -> dict[str, int]
         attempt("user_pools", pool_id, lambda: delete_user_pool(pool_id, idp=target.client("cognito-idp")))
     for arn in found.get("functions", []):
         name, region = arn.split(":")[6], arn.split(":")[3]
-        attempt("functions", arn, lambda: delete_function(name, lam=target.client("lambda", region=region)))
+        attempt("functions", arn, lambda name=name, region=region: delete_function(
+            name, lam=target.client("lambda", region=region)))  # bound now: it may be retried later
     for entry in found.get("log_groups", []):
         attempt("log_groups", entry, lambda: delete_log_group(entry))
     for oai_id in found.get("origin_access_identities", []):
@@ -190,11 +203,43 @@ def delete_resources(target: Any, found: dict[str, list[str]]) -> dict[str, int]
     # Buckets last: unfinished multipart uploads aborted, every object version deleted, then the bucket.
     for bucket in found.get("buckets", []):
         attempt("buckets", bucket, lambda: empty_and_delete_bucket(bucket, s3=s3) is not None)
+    _delete_replicated(replicated, counts, errors, patience=replica_patience, progress=progress)
     if errors:
         raise CleanUpIncomplete(counts, errors)
     return counts
 
 
-def clean_up(target: Any, prefix: str) -> dict[str, int]:
-    """Find and delete everything created under ``prefix``."""
-    return delete_resources(target, find_resources(target, prefix))
+def _delete_replicated(pending: dict[str, Any], counts: dict[str, int],
+                       errors: list[tuple[str, str, str]], *, patience: float, progress: Any) -> None:
+    """Try the functions CloudFront still held replicas of again, with growing waits."""
+    import time
+
+    started, delay = time.monotonic(), 1.0
+    while pending:
+        waited = time.monotonic() - started
+        if waited + delay > patience:
+            break
+        if progress is not None:
+            names = ", ".join(arn.split(":")[6] for arn in pending)
+            progress(f"waiting for CloudFront to remove the replicas of {names}: {waited:.0f} s so far")
+        time.sleep(delay)
+        delay = min(delay * 2, 60.0)
+        for arn, delete in list(pending.items()):
+            try:
+                done = delete()
+            except Exception as err:
+                if not is_replicated_refusal(err):
+                    errors.append(("functions", arn, str(err)))
+                    del pending[arn]
+                continue
+            counts["functions"] += 0 if done is False else 1
+            del pending[arn]
+    for arn in pending:
+        errors.append(("functions", arn, f"still replicated after {patience:.0f} s. {_REPLICAS_ADVICE}"))
+
+
+def clean_up(target: Any, prefix: str, *, replica_patience: float = 120.0,
+             progress: Any = print) -> dict[str, int]:
+    """Find and delete everything created under ``prefix`` (see ``delete_resources``)."""
+    return delete_resources(target, find_resources(target, prefix),
+                            replica_patience=replica_patience, progress=progress)

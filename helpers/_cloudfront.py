@@ -60,10 +60,24 @@ def oac_put_only_policy(bucket: str, distribution_arn: str) -> dict[str, Any]:
         "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}}}]}
 
 
-def put_bucket_policy(bucket: str, policy: dict[str, Any], *, s3: Any) -> None:
+def put_bucket_policy(bucket: str, policy: dict[str, Any], *, s3: Any, patience: float = 60.0) -> None:
+    """Set the bucket policy. A principal created seconds ago (a new origin access identity or
+    role) is not known to S3 yet: S3 answers ``MalformedPolicy`` "Invalid principal in policy"
+    until it is, so that answer is retried with growing waits for up to ``patience`` seconds."""
     import json
 
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    deadline, delay = time.monotonic() + patience, 0.25
+    while True:
+        try:
+            s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+            return
+        except Exception as err:
+            error = getattr(err, "response", {}).get("Error", {})
+            if (error.get("Code") != "MalformedPolicy" or "Invalid principal" not in error.get("Message", "")
+                    or time.monotonic() + delay > deadline):
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 4.0)
 
 
 def create_edge_function(name: str, *, module: str, target: Any, prefix: str,
@@ -129,13 +143,17 @@ def create_upload_distribution(config: dict[str, Any], *, target: Any, prefix: s
 
 
 def wait_until_deployed(distribution_id: str, *, cf: Any, timeout: float = 1800) -> str:
-    """Wait for the status Deployed (minutes on AWS, at once locally)."""
-    deadline = time.monotonic() + timeout
+    """Wait until the distribution's last change has reached every edge location (Status
+    ``Deployed``; ``InProgress`` until then: a few minutes on AWS, seconds on the local AWS).
+    Polls like botocore's ``distribution_deployed`` waiter, but from half a second up to every
+    20 s, so that a short deployment is not waited for a minute. Returns the last status."""
+    deadline, delay = time.monotonic() + timeout, 0.5
     while True:
         status = cf.get_distribution(Id=distribution_id)["Distribution"]["Status"]
-        if status == "Deployed" or time.monotonic() > deadline:
+        if status == "Deployed" or time.monotonic() + delay > deadline:
             return status
-        time.sleep(15)
+        time.sleep(delay)
+        delay = min(delay * 1.5, 20.0)
 
 
 def update_distribution(distribution_id: str, change: Any, *, cf: Any) -> str:
@@ -146,12 +164,20 @@ def update_distribution(distribution_id: str, change: Any, *, cf: Any) -> str:
     return cf.update_distribution(Id=distribution_id, IfMatch=current["ETag"], DistributionConfig=config)["ETag"]
 
 
-def disable_and_delete_distribution(distribution_id: str, *, cf: Any) -> None:
-    """A distribution can only be deleted once disabled and deployed (with its latest ETag)."""
+def disable_and_delete_distribution(distribution_id: str, *, cf: Any, timeout: float = 1800) -> None:
+    """A distribution can only be deleted once disabled *and* deployed (with its latest ETag):
+    CloudFront answers ``DistributionNotDisabled`` while it is enabled, and also while the
+    change that disabled it is still ``InProgress`` (for instance after an interrupted clean-up),
+    so this always waits for ``Deployed`` first."""
     config = cf.get_distribution_config(Id=distribution_id)
     if config["DistributionConfig"]["Enabled"]:
         update_distribution(distribution_id, lambda c: c.update(Enabled=False), cf=cf)
-        wait_until_deployed(distribution_id, cf=cf)
+    status = wait_until_deployed(distribution_id, cf=cf, timeout=timeout)
+    if status != "Deployed":
+        from ._errors import WorkbookError
+
+        raise WorkbookError(f"distribution {distribution_id} is disabled but still {status} after "
+                            f"{timeout:.0f} s: run the clean-up again in a few minutes")
     cf.delete_distribution(Id=distribution_id, IfMatch=cf.get_distribution(Id=distribution_id)["ETag"])
 
 
@@ -160,21 +186,41 @@ def delete_origin_access_identity(oai_id: str, *, cf: Any) -> None:
     cf.delete_cloud_front_origin_access_identity(Id=oai_id, IfMatch=etag)
 
 
-def delete_edge_function(name: str, *, target: Any, attempts: int = 1, pause: float = 600) -> bool:
-    """Delete an edge function. On AWS this fails until CloudFront has removed the function's
-    replicas (hours after the distribution is gone): pass attempts > 1 to keep trying."""
+# DeleteFunction's refusal while CloudFront still holds a function's Lambda@Edge replicas.
+REPLICATED = "because it is a replicated function"
+
+
+def is_replicated_refusal(err: Exception) -> bool:
+    response = getattr(err, "response", None) or {}
+    return (response.get("Error", {}).get("Code") == "InvalidParameterValueException"
+            and REPLICATED in response.get("Error", {}).get("Message", ""))
+
+
+def delete_edge_function(name: str, *, target: Any, patience: float = 120.0,
+                         progress: Any = print) -> bool:
+    """Delete a Lambda@Edge function (all its versions); False if it was already gone.
+
+    CloudFront removes a function's replicas only after its last association is gone (the
+    distribution deleted or changed), typically within a few hours on AWS; until then Lambda
+    refuses with "... because it is a replicated function". This retries with growing waits
+    (1 s up to 60 s), saying so through ``progress``, for up to ``patience`` seconds, then
+    re-raises the refusal: run it (or the clean-up) again later."""
     lam = target.client("lambda", region=EDGE_REGION)
-    for attempt in range(attempts):
+    started, delay = time.monotonic(), 1.0
+    while True:
         try:
             lam.delete_function(FunctionName=name)
             return True
         except lam.exceptions.ResourceNotFoundException:
             return False
-        except lam.exceptions.InvalidParameterValueException:
-            if attempt == attempts - 1:
+        except Exception as err:
+            waited = time.monotonic() - started
+            if not is_replicated_refusal(err) or waited + delay > patience:
                 raise
-            time.sleep(pause)
-    return False
+        if progress is not None:
+            progress(f"waiting for CloudFront to remove the replicas of {name}: {waited:.0f} s so far")
+        time.sleep(delay)
+        delay = min(delay * 2, 60.0)
 
 
 @dataclass

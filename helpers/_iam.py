@@ -71,3 +71,28 @@ def delete_role(name: str, *, iam: Any) -> bool:
     except iam.exceptions.NoSuchEntityException:
         return False
     return True
+
+
+def until_refused(attempt: Any, *, code: str = "AccessDenied", patience: float = 60.0) -> Exception:
+    """Call ``attempt()`` until it raises ``UploadRefused`` with ``code`` and return that refusal.
+
+    IAM is eventually consistent: after a permission is taken away (DeleteRolePolicy,
+    DetachRolePolicy, ...) AWS keeps allowing for some seconds. Code that expects the refusal at
+    once sees the opposite on AWS, so this tries again with growing pauses (0.25 s up to 4 s)
+    for up to ``patience`` seconds; ``attempt`` should undo what a success did. Other refusals
+    (a busy service, say) are tried again too; the last one is raised if time runs out."""
+    from ._errors import UploadRefused, WorkbookError
+
+    deadline, pause = time.monotonic() + patience, 0.25
+    while True:
+        last: Exception = WorkbookError(f"still allowed after {patience:.0f} s: has the change been made?")
+        try:
+            attempt()
+        except UploadRefused as refused:
+            if refused.code == code:
+                return refused
+            last = refused
+        if time.monotonic() + pause > deadline:
+            raise last
+        time.sleep(pause)
+        pause = min(pause * 2, 4.0)

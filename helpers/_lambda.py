@@ -189,7 +189,7 @@ def edge_log_groups(function_names: Any, *, target: Any) -> list[tuple[str, str]
 
 
 def tail_function_logs(function_name: str, *, target: Any, edge: bool = False, limit: int = 20,
-                       contains: str | None = None, wait: float = 0.0) -> list[str]:
+                       contains: str | None = None, expect: int = 1, wait: float = 60.0) -> list[str]:
     """The function's last log lines, like ``aws logs tail /aws/lambda/NAME``.
 
         for line in tail_function_logs(fn["function_name"], target=aws, contains="refused"):
@@ -198,10 +198,11 @@ def tail_function_logs(function_name: str, *, target: Any, edge: bool = False, l
     ``edge=True`` reads a Lambda@Edge function's group, ``/aws/lambda/us-east-1.NAME``, in every
     Region that has one: CloudFront runs the function near the viewer and its logs land in that
     Region, not necessarily in us-east-1 where the function lives. ``contains`` keeps only
-    matching lines; ``wait`` polls that many seconds for the first line (CloudWatch Logs shows
-    lines some seconds after they are written, edge logs later still).
+    matching lines. CloudWatch Logs shows lines some seconds after they were written (edge logs
+    later still), so this polls, with growing pauses, until at least ``expect`` lines are there
+    or ``wait`` seconds have passed, and returns what it found then.
     """
-    deadline = time.monotonic() + wait
+    deadline, pause = time.monotonic() + wait, 0.25
     while True:
         if edge:
             lines = []
@@ -212,9 +213,10 @@ def tail_function_logs(function_name: str, *, target: Any, edge: bool = False, l
             lines = recent_log_lines(function_name, logs=target.client("logs"), limit=10_000)
         if contains is not None:
             lines = [line for line in lines if contains in line]
-        if lines or time.monotonic() >= deadline:
+        if len(lines) >= expect or time.monotonic() + pause > deadline:
             return lines[-limit:]
-        time.sleep(1)
+        time.sleep(pause)
+        pause = min(pause * 2, 5.0)
 
 
 def delete_function(name: str, *, lam: Any) -> bool:

@@ -149,14 +149,26 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def make_sample_file(path: str | os.PathLike, size: int, *, seed: int = 0) -> str:
-    """Write ``size`` reproducible pseudo-random bytes (not valid UTF-8 text, like a photo)."""
+    """Write ``size`` reproducible pseudo-random bytes (not valid UTF-8 text, like a photo).
+
+    Written beside ``path`` and renamed into place, so that another notebook reading the same
+    sample file meanwhile never sees it half written."""
+    import tempfile
+
     rng = random.Random(seed)
     path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "wb") as handle:
-        remaining = size
-        while remaining:
-            step = min(CHUNK, remaining)
-            handle.write(rng.randbytes(step))
-            remaining -= step
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile("wb", dir=folder, prefix=".sample-", delete=False)
+    try:
+        with handle:
+            remaining = size
+            while remaining:
+                step = min(CHUNK, remaining)
+                handle.write(rng.randbytes(step))
+                remaining -= step
+        os.replace(handle.name, path)
+    except BaseException:
+        os.unlink(handle.name)
+        raise
     return path

@@ -30,9 +30,20 @@ Patches applied by :func:`install` (each fixes something moto gets wrong or drop
   refuses updates and PublishVersion meanwhile (ResourceConflictException).
 - usage-plan keys: a new link is marked with its time; the API Gateway data plane accepts the
   key only once the link has propagated (:data:`API_KEY_PROPAGATION_SECONDS`).
+- IAM policy changes: moto applies them at once; AWS's other services see them some seconds
+  later. Each change to a role's or user's policies is recorded with its time, and the readers
+  (:func:`role_by_arn`, :func:`find_credentials`) return the policies that have propagated
+  (:func:`effective_policies`, :data:`POLICY_PROPAGATION_SECONDS`).
+- bucket policies: moto stores any principal; S3 refuses one that does not exist or has not
+  propagated yet (``MalformedPolicy`` "Invalid principal in policy").
 - CloudFront: moto drops Lambda@Edge and function associations, S3OriginConfig (the origin
-  access identity) and OriginAccessControlId from distribution configs, accepts any If-Match
-  and deletes enabled distributions; AWS keeps the config whole and refuses those.
+  access identity) and OriginAccessControlId from distribution configs, accepts any If-Match,
+  reports every distribution Deployed and deletes enabled ones; AWS keeps the config whole,
+  shows InProgress after each change (:data:`DISTRIBUTION_DEPLOY_SECONDS`) and refuses those
+  deletes. Lambda@Edge: DeleteFunction is refused while CloudFront keeps a version's replicas
+  (:data:`EDGE_REPLICA_SECONDS` after its last association is gone).
+- CloudWatch Logs: a function's log events become visible after a delivery lag
+  (:data:`LAMBDA_LOG_DELIVERY_SECONDS`, :data:`EDGE_LOG_DELIVERY_SECONDS`).
 - S3 object bytes: moto reads every request body whole into memory and joins multipart parts
   in memory. The data plane spools bodies to disk while it reads them (s3/integrity.py) and
   hands moto a :class:`FileBody`; the key adopts that file as its storage, and
@@ -399,6 +410,8 @@ def install(*, check_associations: Callable[[list[tuple[str, dict[str, Any]]]], 
     _install_s3_streaming_patches()
     _install_usage_plan_patches()
     _install_cognito_patches()
+    _install_policy_propagation_patches()
+    _install_bucket_policy_patches()
 
 
 # Patchable fields: JSON name -> moto attribute (maps patch as /name/key, values as /name).
@@ -545,13 +558,103 @@ def _moto_role(account_id: str, arn: str) -> Any | None:
     return None
 
 
-def _identity_policies(role: Any) -> list[str]:
+def _live_role_documents(role: Any) -> list[str]:
     documents = list(role.policies.values())
     for managed in role.managed_policies.values():
         for version in managed.versions:
             if version.is_default:
                 documents.append(version.document)
     return documents
+
+
+def _live_user_documents(backend: Any, user: Any) -> list[str]:
+    documents = list(user.policies.values())
+    for managed in user.managed_policies.values():
+        documents += [v.document for v in managed.versions if v.is_default]
+    for group in backend.groups.values():
+        if user in group.users:
+            documents += list(group.policies.values())
+            for managed in group.managed_policies.values():
+                documents += [v.document for v in managed.versions if v.is_default]
+    return documents
+
+
+def _identity_policies(role: Any) -> list[str]:
+    """The role's identity policies as the other services see them now (see
+    :func:`effective_policies`)."""
+    return effective_policies(role, _live_role_documents(role))
+
+
+# IAM is eventually consistent: a change to a principal's policies (PutRolePolicy,
+# DeleteRolePolicy, Attach/DetachRolePolicy, the user and group ones, a new default version of
+# an attached managed policy) reaches the other services some seconds later
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+# Until then they keep evaluating the policies as they were. AWS seconds, compressed by timing.
+POLICY_PROPAGATION_SECONDS = 10.0
+
+# principal id (moto's role/user id) -> (documents before the first change still propagating,
+# [(monotonic time of a change, documents after it), ...])
+_policy_history: dict[str, tuple[list[str], list[tuple[float, list[str]]]]] = {}
+# ids of the principals whose policies another service has evaluated at least once
+_policy_used: set[str] = set()
+_policy_lock = threading.Lock()
+
+
+def effective_policies(principal: Any, live: list[str]) -> list[str]:
+    """The identity policies of a moto role or user that the other services evaluate now: the
+    documents after the latest change that has propagated (``live`` when every change has)."""
+    window = timing.seconds(POLICY_PROPAGATION_SECONDS)
+    now = time.monotonic()
+    with _policy_lock:
+        _policy_used.add(principal.id)
+        history = _policy_history.get(principal.id)
+        if history is None:
+            return live
+        before, changes = history
+        settled = [docs for changed, docs in changes if now - changed >= window]
+        if len(settled) == len(changes):
+            del _policy_history[principal.id]  # all propagated: the live documents count
+            return live
+        return list(settled[-1] if settled else before)
+
+
+def _principals(backend: Any) -> list[tuple[Any, list[str]]]:
+    """Every role and user of an IAM backend with its live identity policy documents."""
+    found = [(role, _live_role_documents(role)) for role in list(backend.roles.values())]
+    found += [(user, _live_user_documents(backend, user)) for user in list(backend.users.values())]
+    return found
+
+
+def _install_policy_propagation_patches() -> None:
+    """Record, for each IAM call that changes what a role or user may do, the documents before and
+    after it, so that :func:`effective_policies` answers with the old ones for a while. Changes
+    made before any service has evaluated the principal's policies count at once (a role set up
+    and then used, as a new principal counts at once where the local AWS accepts it at once):
+    that keeps set-up sequences deterministic, and every change after first use waits."""
+    from moto.iam.models import IAMBackend
+
+    def tracked(method: Callable[..., Any]) -> Callable[..., Any]:
+        def change(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            before = {p.id: docs for p, docs in _principals(self)}
+            result = method(self, *args, **kwargs)
+            now = time.monotonic()
+            with _policy_lock:
+                for principal, docs in _principals(self):
+                    old = before.get(principal.id)
+                    if old is None or old == docs or principal.id not in _policy_used:
+                        continue
+                    _, changes = _policy_history.setdefault(principal.id, (old, []))
+                    changes.append((now, docs))
+            return result
+        change.__name__ = method.__name__
+        return change
+
+    for name in ("put_role_policy", "delete_role_policy", "attach_role_policy", "detach_role_policy",
+                 "put_user_policy", "delete_user_policy", "attach_user_policy", "detach_user_policy",
+                 "put_group_policy", "delete_group_policy", "attach_group_policy",
+                 "detach_group_policy", "add_user_to_group", "remove_user_from_group",
+                 "create_policy_version", "set_default_policy_version"):
+        setattr(IAMBackend, name, tracked(getattr(IAMBackend, name)))
 
 
 def role_by_arn(account_id: str, arn: str) -> Role | None:
@@ -563,6 +666,90 @@ def role_by_arn(account_id: str, arn: str) -> Role | None:
 
 
 # --- S3 ------------------------------------------------------------------------------------
+
+# Origin access identities live above the bridge (cloudfront/oai.py); each local AWS in this
+# process tells the bridge how to look one up in its store: id or S3 canonical user id ->
+# monotonic creation time, or None. moto's state is one per process, so all stores are asked.
+_oai_lookups: list[Any] = []  # weak references to the stores' lookup methods
+OAI_PRINCIPAL = "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity "
+
+
+def know_origin_access_identities(created: Callable[[str], float | None]) -> None:
+    """Let PutBucketPolicy check OAI principals with ``created(id or canonical user id)`` (a
+    bound method, held weakly: a stopped local AWS's store drops out)."""
+    import weakref
+
+    _oai_lookups[:] = [ref for ref in _oai_lookups if ref() is not None]
+    _oai_lookups.append(weakref.WeakMethod(created))  # type: ignore[arg-type]
+
+
+def _oai_created(key: str) -> float | None:
+    for ref in list(_oai_lookups):
+        lookup = ref()
+        found = lookup(key) if lookup is not None else None
+        if found is not None:
+            return found
+    return None
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def invalid_principal(policy: str) -> str | None:
+    """The first principal of a bucket policy that S3 does not know (yet), or None.
+
+    S3 refuses a policy naming an IAM role or user of this account that does not exist, or that
+    was created so recently that it has not propagated (ROLE_PROPAGATION_SECONDS), and the same
+    for an origin access identity (by ARN or canonical user id): ``MalformedPolicy`` "Invalid
+    principal in policy". Accounts, services, ``*`` and principals of other accounts pass."""
+    from moto.core.utils import utcnow
+
+    try:
+        statements = _listed(json.loads(policy).get("Statement") or [])
+    except (ValueError, AttributeError):
+        return None  # not a policy document: moto's own checks answer
+    window = timing.seconds(ROLE_PROPAGATION_SECONDS)
+    backend = iam_backends[ACCOUNT_ID]["global"]
+    for statement in statements:
+        if not isinstance(statement, dict):
+            continue
+        for field_name in ("Principal", "NotPrincipal"):
+            principal = statement.get(field_name)
+            if not isinstance(principal, dict):
+                continue
+            for kind, values in principal.items():
+                for value in _listed(values):
+                    if not isinstance(value, str):
+                        continue
+                    if kind == "CanonicalUser" or (kind == "AWS" and value.startswith(OAI_PRINCIPAL)):
+                        created = _oai_created(value[len(OAI_PRINCIPAL):] if kind == "AWS" else value)
+                        if (created is None and kind == "AWS") or \
+                                (created is not None and time.monotonic() - created < window):
+                            return value
+                    elif kind == "AWS" and re.fullmatch(rf"arn:aws:iam::{ACCOUNT_ID}:(role|user)/.+", value):
+                        entities = list(backend.roles.values()) + list(backend.users.values())
+                        entity = next((e for e in entities if e.arn == value), None)
+                        if entity is None or (utcnow() - entity.create_date).total_seconds() < window:
+                            return value
+    return None
+
+
+def _install_bucket_policy_patches() -> None:
+    """PutBucketPolicy refuses principals S3 does not know (yet) (see :func:`invalid_principal`);
+    moto stores any policy."""
+    from moto.s3 import models as s3_models
+    from moto.s3.exceptions import S3ClientError
+
+    original_put = s3_models.S3Backend.put_bucket_policy
+
+    def put_bucket_policy(self, bucket_name, policy):  # type: ignore[no-untyped-def]
+        text = policy.decode() if isinstance(policy, bytes) else str(policy)
+        if invalid_principal(text) is not None:
+            raise S3ClientError("MalformedPolicy", "Invalid principal in policy")
+        return original_put(self, bucket_name, policy)
+
+    s3_models.S3Backend.put_bucket_policy = put_bucket_policy
 
 def bucket_policy(bucket_name: str) -> str | None:
     from moto.s3.models import s3_backends
@@ -655,17 +842,71 @@ def object_chunks(bucket_name: str, key_name: str, etag: str, size: int,
 
 # --- CloudWatch Logs -------------------------------------------------------------------------
 
-def put_log_lines(account_id: str, region: str, group: str, stream: str, lines: list[str]) -> None:
-    """Append lines to a CloudWatch Logs stream in moto, creating group and stream as needed."""
+# Lambda's logs reach CloudWatch Logs some seconds after the function wrote them, Lambda@Edge's
+# later still: CloudFront delivers edge function logs "on a best-effort basis" and an entry
+# "might be delivered long after the request was actually processed"
+# (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-logs.html).
+# AWS seconds as emulated here (5 s and 10 s), compressed by timing.
+LAMBDA_LOG_DELIVERY_SECONDS = 5.0
+EDGE_LOG_DELIVERY_SECONDS = 10.0
+
+_deliveries: list[tuple[float, int, Callable[[], None]]] = []  # a heap: (due, order, write)
+_delivery_order = iter(range(1 << 62))
+_delivery_ready = threading.Condition()
+_delivery_thread: threading.Thread | None = None
+
+
+def _deliver_forever() -> None:
+    import heapq
+
+    while True:
+        with _delivery_ready:
+            while not _deliveries or _deliveries[0][0] > time.monotonic():
+                _delivery_ready.wait(None if not _deliveries else _deliveries[0][0] - time.monotonic())
+            _, _, write = heapq.heappop(_deliveries)
+        try:
+            write()
+        except Exception:  # a log group deleted meanwhile, a reset: the lines are lost, as on AWS
+            pass
+
+
+def _later(delay: float, write: Callable[[], None]) -> None:
+    """``write()`` after ``delay`` seconds, in the order scheduled for equal times."""
+    import heapq
+
+    global _delivery_thread
+    with _delivery_ready:
+        heapq.heappush(_deliveries, (time.monotonic() + delay, next(_delivery_order), write))
+        if _delivery_thread is None:
+            _delivery_thread = threading.Thread(target=_deliver_forever, daemon=True,
+                                                name="log-delivery")
+            _delivery_thread.start()
+        _delivery_ready.notify()
+
+
+def put_log_lines(account_id: str, region: str, group: str, stream: str, lines: list[str],
+                  delivery_seconds: float = 0.0) -> None:
+    """Append lines to a CloudWatch Logs stream in moto, creating group and stream as needed.
+
+    The group and stream exist at once; the events, stamped with the time of this call, become
+    visible ``delivery_seconds`` (AWS seconds, compressed by timing) later. Events whose group
+    was deleted meanwhile are lost."""
+    now = int(time.time() * 1000)
+    events = [{"timestamp": now, "message": line} for line in lines]
     backend = logs_backends[account_id][region]
     if group not in backend.groups:
         backend.create_log_group(group, {})
-    log_group = backend.groups[group]
-    if stream not in log_group.streams:
+    if stream not in backend.groups[group].streams:
         backend.create_log_stream(group, stream)
-    now = int(time.time() * 1000)
-    events = [{"timestamp": now, "message": line} for line in lines]
-    backend.put_log_events(group, stream, events)
+
+    def write() -> None:
+        backend.put_log_events(group, stream, events)
+
+    delay = timing.seconds(delivery_seconds)
+    if delay <= 0:
+        write()
+    else:
+        _later(delay, write)
 
 
 # --- Lambda --------------------------------------------------------------------------------
@@ -851,6 +1092,24 @@ def _install_lambda_state_patches(trust_allows: Callable[[str | None, str], bool
 
     lambda_models.LambdaBackend.publish_version = publish_version
 
+    original_delete = lambda_models.LambdaBackend.delete_function
+
+    def delete_function(self, function_name, qualifier=None):  # type: ignore[no-untyped-def]
+        try:
+            latest = self._lambdas.get_function_by_name_or_arn_with_qualifier(function_name)
+        except Exception:  # unknown: moto answers ResourceNotFoundException
+            return original_delete(self, function_name, qualifier)
+        base = latest.function_arn.split(":$LATEST")[0]
+        replicated = replicated_version(base, qualifier)
+        if replicated is not None:
+            raise InvalidParameterValueException(
+                f"Lambda was unable to delete {replicated} because it is a replicated function. "
+                "Please see our documentation for Deleting Lambda@Edge Functions and Replicas.")
+        original_delete(self, function_name, qualifier)
+        _forget_replicas(base, qualifier)
+
+    lambda_models.LambdaBackend.delete_function = delete_function
+
 
 # --- Credentials -------------------------------------------------------------------------------
 
@@ -890,14 +1149,7 @@ def find_credentials(access_key_id: str) -> dict[str, Any] | None:
         for user in list(backend.users.values()):
             for key in user.access_keys:
                 if key.access_key_id == access_key_id:
-                    policies = list(user.policies.values())
-                    for managed in user.managed_policies.values():
-                        policies += [v.document for v in managed.versions if v.is_default]
-                    for group in backend.groups.values():
-                        if user in group.users:
-                            policies += list(group.policies.values())
-                            for managed in group.managed_policies.values():
-                                policies += [v.document for v in managed.versions if v.is_default]
+                    policies = effective_policies(user, _live_user_documents(backend, user))
                     return {
                         "secret": key.secret_access_key, "arn": user.arn, "account": account_id,
                         "kind": "user", "policies": policies, "session_token": None,
@@ -1002,7 +1254,10 @@ def _install_cloudfront_patches(
 
     def create(self, distribution_config, tags):  # type: ignore[no-untyped-def]
         checked(distribution_config)
-        return original_create(self, distribution_config, tags)
+        result = original_create(self, distribution_config, tags)
+        result[0]._s3wb_changed = time.monotonic()  # InProgress until deployed
+        _track_edge_associations(self)
+        return result
 
     cf.CloudFrontBackend.create_distribution_with_tags = create
 
@@ -1025,6 +1280,8 @@ def _install_cloudfront_patches(
         checked(dist_config or {})
         result = original_update(self, dist_config, _id, if_match)
         dist.etag = cf.random_id()
+        dist._s3wb_changed = time.monotonic()  # InProgress until deployed
+        _track_edge_associations(self)
         return dist, result[1], dist.etag
 
     cf.CloudFrontBackend.update_distribution = update
@@ -1037,11 +1294,83 @@ def _install_cloudfront_patches(
             if dist is not None and if_match:
                 if if_match != dist.etag:
                     raise _PreconditionFailed()
-                if str(dist.distribution_config.Enabled).lower() == "true":
+                # Disabled is not enough: the change must have been deployed (Status Deployed).
+                if str(dist.distribution_config.Enabled).lower() == "true" or _deploying(dist):
                     raise _NotDisabled()
-            return original_delete(self, distribution_id, if_match)
+            original_delete(self, distribution_id, if_match)
+            _track_edge_associations(self)
 
     cf.CloudFrontBackend.delete_distribution = delete
+
+    def status(self):  # type: ignore[no-untyped-def]
+        return "InProgress" if _deploying(self) else "Deployed"
+
+    def ignore_status(self, value):  # type: ignore[no-untyped-def]
+        pass  # ManagedState's transitions: the status follows from the time of the last change
+
+    cf.Distribution.status = property(status, ignore_status)
+
+
+# A new or changed distribution is InProgress until the change reaches every edge location,
+# then Deployed: "reliably ... within 5 minutes" (AWS Networking & Content Delivery blog,
+# "Slashing CloudFront change propagation times in 2020"). 20 AWS seconds here, compressed by
+# timing, so that waiting is needed but a notebook's several changes stay short.
+DISTRIBUTION_DEPLOY_SECONDS = 20.0
+
+# Lambda@Edge: a function version that a distribution used keeps its replicas until some time
+# after its last association is gone (the association removed, or the distribution deleted);
+# until then DeleteFunction is refused. "Replicas are typically deleted within a few hours"
+# (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-delete-replicas.html);
+# 30 AWS seconds here, compressed by timing.
+EDGE_REPLICA_SECONDS = 30.0
+
+# qualified function version ARN -> None while a distribution uses it, else the monotonic time
+# its last association went.
+_edge_replicas: dict[str, float | None] = {}
+_edge_lock = threading.Lock()
+
+
+def _deploying(dist: Any) -> bool:
+    return _within(dist, "_s3wb_changed", DISTRIBUTION_DEPLOY_SECONDS)
+
+
+def _track_edge_associations(backend: Any) -> None:
+    """After a distribution is created, changed or deleted: which function versions are in use
+    now, and since when the others are not."""
+    in_use = {item.get("LambdaFunctionARN") for dist in list(backend.distributions.values())
+              for behaviour in _distribution(dist).behaviours + [_distribution(dist).default_behaviour]
+              for item in behaviour.lambda_associations}
+    now = time.monotonic()
+    with _edge_lock:
+        for arn in in_use:
+            if arn:
+                _edge_replicas[arn] = None
+        for arn, released in list(_edge_replicas.items()):
+            if released is None and arn not in in_use:
+                _edge_replicas[arn] = now
+
+
+def replicated_version(function_arn: str, version: str | None = None) -> str | None:
+    """The qualified ARN of a version of the function (``version``, or any) whose Lambda@Edge
+    replicas still exist, or None when it may be deleted."""
+    window = timing.seconds(EDGE_REPLICA_SECONDS)
+    now = time.monotonic()
+    with _edge_lock:
+        for arn, released in sorted(_edge_replicas.items()):
+            base, _, qualifier = arn.rpartition(":")
+            if base != function_arn or (version not in (None, "$LATEST") and qualifier != version):
+                continue
+            if released is None or now - released < window:
+                return arn
+    return None
+
+
+def _forget_replicas(function_arn: str, version: str | None) -> None:
+    with _edge_lock:
+        for arn in list(_edge_replicas):
+            base, _, qualifier = arn.rpartition(":")
+            if base == function_arn and (version in (None, "$LATEST") or qualifier == version):
+                del _edge_replicas[arn]
 
 
 def _cloudfront_exception(code: str, message: str) -> Exception:

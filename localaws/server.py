@@ -60,6 +60,7 @@ class LocalAWS:
         self.s3 = S3Front(self.moto)
         self.awslambda = LambdaService()
         self.oai = OriginAccessIdentities(in_use=moto_bridge.oai_in_use)
+        moto_bridge.know_origin_access_identities(self.oai.created_at)  # for PutBucketPolicy
         self.apigateway = ApiGatewayDataPlane(self.s3, self.awslambda)
         self.apigateway_quotas = ControlPlaneQuotas()
         self.cloudfront = CloudFrontDataPlane(self.s3, self.awslambda, self.oai)

@@ -236,7 +236,7 @@ print("stored content type:", s3.head_object(Bucket=bucket, Key=grant["key"])["C
 # on a cold start only: the next calls reuse the warm execution environment.
 
 # %% tags=["nbval-ignore-output"]
-for line in wb.recent_log_lines(fn["function_name"], logs=logs, limit=8):
+for line in wb.tail_function_logs(fn["function_name"], target=aws, contains="RequestId", expect=3, limit=8):
     print(line)
 
 # %% [markdown]
@@ -271,18 +271,24 @@ print("in bucket:", grant["key"] in wb.list_keys(bucket, s3=s3))
 
 # %% [markdown]
 # **A signer without `s3:PutObject`:** remove the role's policy. The function still hands out
-# URLs (signing is local arithmetic, nothing checks permissions), but S3 refuses them. Then put
-# the policy back and the expiry too.
+# URLs (signing is local arithmetic, nothing checks permissions), but S3 refuses them. Not at
+# once, though: IAM is *eventually consistent*, and for some seconds after a change S3 still
+# applies the old policy (IAM User Guide, "Changes that I make are not always immediately
+# visible"). So the upload is tried until the refusal shows, each early success undone.
+# Then put the policy back and the expiry too.
 
 # %%
 iam.delete_role_policy(RoleName=role["role_name"], PolicyName="least-privilege")
-grant = wb.request_upload_url(f"{invoke_url}/upload/unsigned.bin", content_type=content_type)
-try:
+
+def upload_with_a_new_url():
+    grant = wb.request_upload_url(f"{invoke_url}/upload/unsigned.bin", content_type=content_type)
     wb.upload_presigned(grant, path, progress=False)
-except wb.UploadRefused as refused:
-    print(refused.status, refused.code)
-    print(refused.message.replace(account, "ACCOUNT"))
-print("in bucket:", grant["key"] in wb.list_keys(bucket, s3=s3))
+    s3.delete_object(Bucket=bucket, Key=grant["key"])  # IAM had not caught up yet: undo, try again
+
+refused = wb.until_refused(upload_with_a_new_url)
+print(refused.status, refused.code)
+print(refused.message.replace(account, "ACCOUNT"))
+print("in bucket:", "uploads/unsigned.bin" in wb.list_keys(bucket, s3=s3))
 iam.put_role_policy(RoleName=role["role_name"], PolicyName="least-privilege",
                     PolicyDocument=json.dumps(policy))
 env["URL_EXPIRES_SECONDS"] = str(url_expires_seconds)

@@ -134,7 +134,10 @@ except cf.exceptions.ClientError as err:
 # %% [markdown]
 # ## Step 4 · The distribution, and the bucket policy that trusts it
 # S3 origin through the OAC, **all methods allowed** (the default allows only GET and HEAD:
-# PUT would get 403), caching disabled, HTTPS only, and the function on viewer requests.
+# PUT would get 403), caching disabled, HTTPS only, and the function on viewer requests. Each
+# change to a distribution is `InProgress` until it has reached every edge location (minutes on
+# AWS), then `Deployed`; `wait_until_deployed` polls for that, as botocore's
+# `distribution_deployed` waiter does, with shorter pauses.
 
 # %%
 config = wb.distribution_config(prefix, bucket=bucket, region=aws.region, oac_id=oac_id,
@@ -214,11 +217,14 @@ print(answer.status_code, "AccessDenied" in answer.text)
 # %% [markdown]
 # ## The function's logs
 # Lambda@Edge logs to `/aws/lambda/us-east-1.<function>` in the region nearest the viewer (the
-# `us-east-1.` prefix stays whatever the region). `tail_function_logs(..., edge=True)` reads
-# that group, like `aws logs tail`. Two refusals, no secret:
+# `us-east-1.` prefix stays whatever the region), and late: CloudFront delivers edge logs on a
+# best-effort basis, seconds to minutes after the request. `tail_function_logs(..., edge=True)`
+# reads that group in every region, like `aws logs tail`, and polls until the lines it expects
+# are there. Two refusals, no secret:
 
 # %%
-for line in wb.tail_function_logs(edge["function_name"], target=aws, edge=True, contains="refused"):
+for line in wb.tail_function_logs(edge["function_name"], target=aws, edge=True, contains="refused",
+                                  expect=2):
     print(line.replace("127.0.0.1", "CLIENT_IP"))
 
 # %% [markdown]
@@ -296,7 +302,9 @@ print("in bucket:", sorted(k for k in wb.list_keys(bucket, s3=s3) if k.startswit
 # signs the request to S3 with SigV4 (buckets created since June 2020 accept nothing else) yet
 # cannot hash the body for that signature. So **the viewer** must send the body's SHA-256 in an
 # `x-amz-content-sha256` header, or S3 answers `400 InvalidRequest`; and POST is not supported at
-# all. Switch the distribution's origin to an OAI and see:
+# all. Switch the distribution's origin to an OAI and see. (A new OAI takes a few seconds to
+# reach S3: until then a bucket policy naming it is `MalformedPolicy` "Invalid principal in
+# policy", which `put_bucket_policy` waits out.)
 
 # %%
 oai = wb.create_origin_access_identity(prefix, cf=cf)
@@ -331,12 +339,15 @@ print("with the hash:   ", try_oai_upload("oai.bin", {"Authorization": bearer(),
 
 # %% [markdown]
 # ## Clean up
-# The order matters: the distribution must be disabled, deployed, then deleted; only then can
-# the origin identity and the functions go. On real AWS `clean_up` deletes the distribution, but
-# the edge functions can be deleted only hours later, once CloudFront has removed their
-# replicas: `clean_up` deletes everything else and then says which functions stayed. Run it
-# again then, or [06 Clean up](08_clean_up.ipynb), or `wb.delete_edge_function(name,
-# target=aws, attempts=...)`.
+# The order matters: the distribution must be disabled, deployed (`InProgress` until then:
+# deleting it earlier is refused), then deleted; only then can the origin identity and the
+# functions go. An edge function can be deleted only once CloudFront has removed its replicas,
+# some time after its last distribution is gone (typically within a few hours on AWS, seconds
+# on the local AWS): Lambda refuses with "... because it is a replicated function".
+# `clean_up` deletes everything else first, then tries the edge functions again with growing
+# waits for two minutes, saying so, and finally names any that stayed. Run it again later
+# then, or [08 Clean up](08_clean_up.ipynb), or `wb.delete_edge_function(name, target=aws,
+# patience=...)`.
 
 # %%
 try:

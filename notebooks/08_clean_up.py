@@ -53,9 +53,11 @@
 # resources in the account could tag something `workbook=s3-upload-workbook`. On a shared
 # account, look at the dry-run list first, or clean up one run with `prefix`.
 #
-# **Cost:** none; deleting stops charges. **On real AWS**, Lambda@Edge functions can be deleted
-# only hours after their distribution (CloudFront removes the replicas first): the clean-up
-# then reports them as not deleted yet; run this notebook again later.
+# **Cost:** none; deleting stops charges. Lambda@Edge functions can be deleted only once
+# CloudFront has removed their replicas, some time after their distribution is gone (typically
+# within a few hours on AWS, seconds on the local AWS): the clean-up tries them again after
+# everything else, with growing waits for two minutes, then reports those not deleted yet;
+# run this notebook again later.
 #
 # ## Prerequisites
 # None. Run it at any time, as often as you like.

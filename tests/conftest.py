@@ -210,3 +210,21 @@ def make_function(aws, name):
             aws("lambda"), FunctionName=fname, Runtime=kwargs.pop("Runtime", "python3.12"),
             Role=role, Handler=handler, Code={"ZipFile": package}, **kwargs)
     return make
+
+
+def put_bucket_policy_when_ready(s3, bucket, policy, patience=30.0):
+    """PutBucketPolicy as code against AWS must make it when the policy names a principal created
+    moments ago (a role, a user, an origin access identity): S3 answers MalformedPolicy "Invalid
+    principal in policy" until IAM has propagated it, so that answer is retried."""
+    import time
+
+    from botocore.exceptions import ClientError
+
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+        except ClientError as err:
+            if (err.response["Error"]["Code"] != "MalformedPolicy" or time.monotonic() > deadline):
+                raise
+        time.sleep(0.1)

@@ -102,6 +102,10 @@ def test_if_match_and_delete_rules_DELETE(cf, name):
     disabled = cf.update_distribution(Id=dist_id, IfMatch=etag, DistributionConfig=config)
     assert disabled["ETag"] != etag
     assert code_of(lambda: cf.delete_distribution(Id=dist_id, IfMatch=etag)) == ("PreconditionFailed", 412)
+    # disabled, but the change is InProgress until deployed
+    assert code_of(lambda: cf.delete_distribution(Id=dist_id, IfMatch=disabled["ETag"])) == \
+        ("DistributionNotDisabled", 409)
+    cf.get_waiter("distribution_deployed").wait(Id=dist_id, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
     cf.delete_distribution(Id=dist_id, IfMatch=disabled["ETag"])
     cf.delete_cloud_front_origin_access_identity(Id=oai["CloudFrontOriginAccessIdentity"]["Id"], IfMatch=oai["ETag"])
 

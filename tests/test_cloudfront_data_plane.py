@@ -15,7 +15,7 @@ import os
 import pytest
 import requests
 
-from conftest import BASIC_EXECUTION, create_function_when_ready, zip_code
+from conftest import BASIC_EXECUTION, create_function_when_ready, put_bucket_policy_when_ready, zip_code
 from test_cloudfront_control_plane import EDGE_TRUST, distribution_config
 
 AUTH_CHECK = '''
@@ -84,9 +84,9 @@ def site(aws, endpoint, name):
         else:
             principal = {"Service": "cloudfront.amazonaws.com"}
             condition = {"Condition": {"StringEquals": {"AWS:SourceArn": dist["ARN"]}}}
-        s3.put_bucket_policy(Bucket=n, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        put_bucket_policy_when_ready(s3, n, {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": principal, "Action": "s3:PutObject",
-            "Resource": f"arn:aws:s3:::{n}/*", **condition}]}))
+            "Resource": f"arn:aws:s3:::{n}/*", **condition}]})
         return type("Site", (), {"bucket": n, "dist": dist, "function": fn_name,
                                  "url": f"{endpoint}/_aws/cloudfront/{dist['Id']}",
                                  "keys": lambda self: [o["Key"] for o in s3.list_objects_v2(Bucket=n).get("Contents", [])]})()

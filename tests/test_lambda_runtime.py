@@ -210,9 +210,14 @@ def test_prints_and_logging_reach_cloudwatch_logs(aws, make_function):
     invoke(aws, fn["FunctionName"])
     logs = aws("logs")
     group = f"/aws/lambda/{fn['FunctionName']}"
-    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
-    text = "\n".join(e["message"] for s in streams
-                     for e in logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])["events"])
+    deadline = time.monotonic() + 30
+    while True:  # CloudWatch Logs shows the lines some seconds after they were written
+        streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+        text = "\n".join(e["message"] for s in streams
+                         for e in logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])["events"])
+        if "REPORT RequestId:" in text or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert "printed line" in text and "logged line" in text and "[INFO]" in text
     assert "START RequestId:" in text and "REPORT RequestId:" in text
 

@@ -14,6 +14,7 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
+from conftest import put_bucket_policy_when_ready
 
 DATA = bytes(range(256)) * 40
 
@@ -217,9 +218,9 @@ def test_a_bucket_policy_for_everyone_opens_reads_only(aws, endpoint, bucket):
 def test_a_bucket_policy_naming_one_principal_does_not_open_it_to_others(aws, endpoint, bucket, name):
     key, secret = user_with_policy(aws, name, bucket, "s3:GetObject")  # may not put by itself
     other_key, other_secret = user_with_policy(aws, name + "o", bucket, "s3:GetObject")
-    aws("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+    put_bucket_policy_when_ready(aws("s3"), bucket, {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::123456789012:user/{name}"},
-        "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+        "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]})
     allowed = put_url(presigner(endpoint, key, secret), bucket, "named.txt")
     assert requests.put(allowed, data=b"1", headers={"Content-Type": "text/plain"}).status_code == 200
     refused = put_url(presigner(endpoint, other_key, other_secret), bucket, "other.txt")

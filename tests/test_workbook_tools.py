@@ -226,9 +226,12 @@ def test_delete_resources_orders_distribution_edge_function_and_buckets(local_aw
         "cloudfront.update_distribution", "cloudfront.delete_distribution", "lambda.delete_function",
         "cloudfront.delete_cloud_front_origin_access_identity", "s3.abort_multipart_upload",
         "s3.delete_objects", "s3.delete_bucket")]
-    assert order == ["cloudfront.update_distribution", "cloudfront.delete_distribution",
-                     "lambda.delete_function", "cloudfront.delete_cloud_front_origin_access_identity",
-                     "s3.abort_multipart_upload", "s3.delete_objects", "s3.delete_bucket"]
+    assert order[:7] == ["cloudfront.update_distribution", "cloudfront.delete_distribution",
+                         "lambda.delete_function", "cloudfront.delete_cloud_front_origin_access_identity",
+                         "s3.abort_multipart_upload", "s3.delete_objects", "s3.delete_bucket"]
+    # the edge function's first try is refused (CloudFront still holds its replicas): it is
+    # tried again once everything else is gone
+    assert order[7:] and set(order[7:]) == {"lambda.delete_function"}
     assert not any(wb.find_resources(target, prefix).values())
 
 

@@ -331,7 +331,9 @@ class LambdaRuntime:
             return  # as on AWS: without logs permissions on its role, a function's logs are lost
         try:
             moto_bridge.put_log_lines(spec.account, spec.log_region_name, spec.log_group_name,
-                                      environment.log_stream, lines)
+                                      environment.log_stream, lines,
+                                      delivery_seconds=moto_bridge.EDGE_LOG_DELIVERY_SECONDS
+                                      if spec.log_group else moto_bridge.LAMBDA_LOG_DELIVERY_SECONDS)
         except Exception:  # logs never change an invocation's outcome
             pass
 

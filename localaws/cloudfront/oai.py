@@ -12,6 +12,7 @@ import re
 import secrets
 import string
 import threading
+import time
 from typing import Any, Callable
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
@@ -53,6 +54,15 @@ class OriginAccessIdentities:
     def find(self, identity_id: str) -> dict[str, str] | None:
         with self._lock:
             return self._items.get(identity_id)
+
+    def created_at(self, id_or_canonical: str) -> float | None:
+        """When (time.monotonic) the identity with this id or S3 canonical user id was created;
+        None if there is none. S3 refuses a bucket policy naming one created moments ago."""
+        with self._lock:
+            for identity in self._items.values():
+                if id_or_canonical in (identity["id"], identity["canonical"]):
+                    return identity["created"]
+        return None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
         match = _PATH.match(environ.get("PATH_INFO", ""))
@@ -103,7 +113,7 @@ class OriginAccessIdentities:
                                       "The caller reference you are using to create the CloudFront "
                                       "origin access identity is associated with another identity.")
             identity = same or {"id": _new_id(), "canonical": secrets.token_hex(32),
-                                "etag": _new_id(), **config}
+                                "etag": _new_id(), "created": time.monotonic(), **config}
             self._items[identity["id"]] = identity
         headers = {"ETag": identity["etag"],
                    "Location": f"https://cloudfront.amazonaws.com{PREFIX}/{identity['id']}"}
