@@ -52,7 +52,11 @@ class Target:
 
     def _new_client(self, service: str, region: str) -> Any:
         config = Config(
-            signature_version="s3v4",
+            # SigV4 for S3 too (presigned URLs; boto3 would sign them SigV2 with an endpoint URL).
+            # Only for S3: "s3v4" signs paths as S3 does (URI-encoded once), and every other
+            # service refuses that for a path with encoded characters, such as Lambda's
+            # ListTags with a function ARN (InvalidSignatureException).
+            signature_version="s3v4" if service == "s3" else None,
             s3={"addressing_style": "path"} if self.is_local else {},
             # Checksums only where an API requires them: boto3 >= 1.36 adds CRC32 by default,
             # which presigned and proxied uploads do not carry.

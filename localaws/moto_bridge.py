@@ -498,6 +498,27 @@ def _identity_policies(role: Any) -> list[str]:
     return documents
 
 
+def role_path(account_id: str, role_name: str) -> str | None:
+    """The path of the role with this name (``/``, ``/service-role/``...), None if there is none."""
+    backend = iam_backends[account_id]["global"]
+    for role in list(backend.roles.values()):
+        if role.name == role_name:
+            return role.path
+    return None
+
+
+# The names AWS gives service-linked roles of the services the workbook meets
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
+_SERVICE_LINKED_ROLES = {"replicator.lambda.amazonaws.com": "AWSServiceRoleForLambdaReplicator",
+                         "logger.cloudfront.amazonaws.com": "AWSServiceRoleForCloudFrontLogger"}
+
+
+def service_linked_role_name(service: str) -> str:
+    """The name of a service's service-linked role (for other services, the usual pattern)."""
+    parts = service.split(".")
+    return _SERVICE_LINKED_ROLES.get(service) or "AWSServiceRoleFor" + parts[max(0, len(parts) - 3)].capitalize()
+
+
 def role_by_arn(account_id: str, arn: str) -> Role | None:
     """The role with this ARN in the account, with its trust and identity policies, or None."""
     role = _moto_role(account_id, arn)
