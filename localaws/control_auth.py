@@ -227,9 +227,17 @@ def operation_of(request: Request) -> str | None:
 
 # --- IAM actions and resources ----------------------------------------------------------------
 
-# Operations whose IAM action is not service:Operation.
-_ACTIONS = {("lambda", "Invoke"): "InvokeFunction", ("lambda", "InvokeAsync"): "InvokeFunction",
-            ("lambda", "InvokeWithResponseStream"): "InvokeFunction"}
+# Operations whose IAM actions are not just service:Operation.
+_ACTIONS = {("lambda", "Invoke"): ["InvokeFunction"], ("lambda", "InvokeAsync"): ["InvokeFunction"],
+            ("lambda", "InvokeWithResponseStream"): ["InvokeFunction"],
+            # "This API operation requires the following IAM permissions: CreateDistribution,
+            # TagResource" (CloudFront API Reference, CreateDistributionWithTags)
+            ("cloudfront", "CreateDistributionWithTags"): ["CreateDistribution", "TagResource"]}
+# Creating with tags also needs the service's tagging action
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_roles.html#id_tags_access-control-create-role,
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-tags.html).
+_TAGGED_CREATES = {("iam", "CreateRole"): "TagRole", ("iam", "CreateUser"): "TagUser",
+                   ("iam", "CreatePolicy"): "TagPolicy", ("lambda", "CreateFunction"): "TagResource"}
 
 
 def _lambda_resource(request: Request, account: str) -> str:
@@ -306,22 +314,27 @@ def checks(request: Request, operation: str, account: str) -> list[tuple[str, st
             found.append(("iam:PassRole", credentials, {"iam:PassedToService": "apigateway.amazonaws.com"}))
         return found
     # CloudFront's operations may carry their API version (CreateDistribution2020_05_31).
-    action = f"{service}:{_ACTIONS.get((service, operation), _VERSION_SUFFIX.sub('', operation))}"
+    names = list(_ACTIONS.get((service, operation), [_VERSION_SUFFIX.sub("", operation)]))
+    if (service, operation) in _TAGGED_CREATES and (request.params.get("Tags") or any(
+            k.startswith("Tags.member.") for k in request.params)):
+        names.append(_TAGGED_CREATES[(service, operation)])
     if service == "lambda":
-        found = [(action, _lambda_resource(request, account), {})]
-        role = request.params.get("Role")
-        if operation in ("CreateFunction", "UpdateFunctionConfiguration") and role:
-            found.append(("iam:PassRole", role, {"iam:PassedToService": "lambda.amazonaws.com"}))
-        return found
-    if service == "iam":
-        return [(action, _iam_resource(request, account, operation), {})]
-    if service == "sts":
-        return [(action, request.params.get("RoleArn", "*"), {})]
-    if service == "cloudfront":
-        return [(action, _cloudfront_resource(request, account, operation), {})]
-    if service == "logs":
-        return [(action, _logs_resource(request, account), {})]
-    return [(action, "*", {})]
+        resource = _lambda_resource(request, account)
+    elif service == "iam":
+        resource = _iam_resource(request, account, operation)
+    elif service == "sts":
+        resource = request.params.get("RoleArn", "*")
+    elif service == "cloudfront":
+        resource = _cloudfront_resource(request, account, operation)
+    elif service == "logs":
+        resource = _logs_resource(request, account)
+    else:
+        resource = "*"
+    found = [(f"{service}:{name}", resource, {}) for name in names]
+    role = request.params.get("Role")
+    if service == "lambda" and operation in ("CreateFunction", "UpdateFunctionConfiguration") and role:
+        found.append(("iam:PassRole", role, {"iam:PassedToService": "lambda.amazonaws.com"}))
+    return found
 
 
 # Allowed whatever the policies say (STS API reference, GetCallerIdentity: "No permissions are
