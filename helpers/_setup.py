@@ -204,14 +204,13 @@ def check_permissions(target: Any, *, iam: Any = None) -> dict[str, Any]:
     identity = caller_identity(target)
     result: dict[str, Any] = {"checked": False, "principal": identity["arn"], "allowed": [],
                               "denied": [], "reason": ""}
-    if target.is_local:
-        result["reason"] = ("the local AWS: its test/test credentials act as the account root, "
-                            "allowed everything (the simulation is for target='aws')")
-        result["allowed"] = workbook_actions()
-        return result
     if identity["arn"].endswith(":root"):
-        result["reason"] = ("you are signed in as the account root, allowed everything: prefer an "
-                            "IAM user or role with the workbook's policy (README, 'Real AWS')")
+        result["reason"] = (
+            "the local AWS's test/test credentials are the account root, allowed everything "
+            "(helpers.create_workbook_user makes a user with only the workbook's policy)"
+            if target.is_local else
+            "you are signed in as the account root, allowed everything: prefer an "
+            "IAM user or role with the workbook's policy (README, 'Real AWS')")
         result["allowed"] = workbook_actions()
         return result
     iam = iam or target.client("iam")

@@ -28,6 +28,8 @@ Patches applied by :func:`install` (each fixes something moto gets wrong or drop
 - Lambda states: moto reports every function Active and every update Successful at once; AWS
   shows State Pending after CreateFunction and LastUpdateStatus InProgress after updates, and
   refuses updates and PublishVersion meanwhile (ResourceConflictException).
+- GetCallerIdentity: moto names every key it did not issue ``user/moto``; the root's keys
+  (the only such keys that reach moto) get the root's ARN, as on AWS.
 - usage-plan keys: a new link is marked with its time; the API Gateway data plane accepts the
   key only once the link has propagated (:data:`API_KEY_PROPAGATION_SECONDS`).
 - CloudFront: moto drops Lambda@Edge and function associations, S3OriginConfig (the origin
@@ -280,6 +282,7 @@ def install(*, check_associations: Callable[[list[tuple[str, dict[str, Any]]]], 
         _installed = True
     # AWS managed policies (AmazonS3FullAccess, ...) exist in every account; learners attach them.
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    _install_root_identity_patch()
 
     original_create = apigw_responses.APIGatewayResponse.create_rest_api
 
@@ -676,6 +679,25 @@ def role_propagating(role: Any) -> bool:
     return (utcnow() - created).total_seconds() < timing.seconds(ROLE_PROPAGATION_SECONDS)
 
 
+def _install_root_identity_patch() -> None:
+    """GetCallerIdentity with the root's keys: moto answers ``arn:aws:sts::ACCOUNT:user/moto``
+    for any key it did not issue; AWS answers the root's ARN with the account as UserId
+    (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html). Keys the
+    local AWS did not issue never reach moto (control_auth.py refuses them), so what is left
+    is the root."""
+    from moto.sts.models import STSBackend
+
+    original = STSBackend.get_caller_identity
+
+    def get_caller_identity(self, access_key_id, region):  # type: ignore[no-untyped-def]
+        user_id, arn, account = original(self, access_key_id, region)
+        if arn.endswith(":user/moto"):
+            return account, arn.split(":sts:", 1)[0] + f":iam::{account}:root", account
+        return user_id, arn, account
+
+    STSBackend.get_caller_identity = get_caller_identity
+
+
 def _install_lambda_patches(trust_allows: Callable[[str | None, str], bool]) -> None:
     """CreateFunction's InvalidParameterValue for a role Lambda cannot assume (its trust policy
     does not allow it, or it was created too recently to have propagated) and for code that is
@@ -829,6 +851,29 @@ def assume_role(account_id: str, role_arn: str, session_name: str, duration: int
     return Credentials(assumed.access_key_id, assumed.secret_access_key, assumed.session_token)
 
 
+def _user_policies(backend: Any, user: Any) -> list[str]:
+    """A user's inline and attached policies, and those of its groups."""
+    policies = list(user.policies.values())
+    for managed in user.managed_policies.values():
+        policies += [v.document for v in managed.versions if v.is_default]
+    for group in backend.groups.values():
+        if user in group.users:
+            policies += list(group.policies.values())
+            for managed in group.managed_policies.values():
+                policies += [v.document for v in managed.versions if v.is_default]
+    return policies
+
+
+def principal_policies(account_id: str, arn: str) -> list[str] | None:
+    """The identity policies of the IAM user or role with this ARN (None if there is none)."""
+    backend = iam_backends[account_id]["global"]
+    for user in list(backend.users.values()):
+        if user.arn == arn:
+            return _user_policies(backend, user)
+    role = _moto_role(account_id, arn)
+    return _identity_policies(role) if role is not None else None
+
+
 def find_credentials(access_key_id: str) -> dict[str, Any] | None:
     """Who an access key belongs to, for request authentication.
 
@@ -855,17 +900,9 @@ def find_credentials(access_key_id: str) -> dict[str, Any] | None:
         for user in list(backend.users.values()):
             for key in user.access_keys:
                 if key.access_key_id == access_key_id:
-                    policies = list(user.policies.values())
-                    for managed in user.managed_policies.values():
-                        policies += [v.document for v in managed.versions if v.is_default]
-                    for group in backend.groups.values():
-                        if user in group.users:
-                            policies += list(group.policies.values())
-                            for managed in group.managed_policies.values():
-                                policies += [v.document for v in managed.versions if v.is_default]
                     return {
                         "secret": key.secret_access_key, "arn": user.arn, "account": account_id,
-                        "kind": "user", "policies": policies, "session_token": None,
+                        "kind": "user", "policies": _user_policies(backend, user), "session_token": None,
                         "expiration": None, "active": key.status == "Active",
                     }
     return None

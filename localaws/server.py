@@ -10,7 +10,8 @@
     /moto-api/reset                       -> moto's reset, plus the extension stores
     S3 requests                           -> authentication and policies (s3/) -> moto's S3
     anything else                         -> signature and IAM policies (control_auth.py)
-                                             -> moto (control plane)
+                                             -> moto (control plane), or IAM's policy
+                                                simulator (iam_simulator.py: moto has none)
 
 Layers (top to bottom; each imports only what lies below it, checked by the import-linter
 contracts in pyproject.toml): this module; the data planes of API Gateway and CloudFront; the
@@ -33,7 +34,7 @@ from typing import Any, Callable
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import make_server
 
-from . import control_auth, iam_eval, moto_bridge
+from . import control_auth, iam_eval, iam_simulator, moto_bridge
 from .about import SERVICE_NAME, __version__
 from .apigateway import ApiGatewayDataPlane
 from .apigateway.dataplane import RAW_HEADERS
@@ -96,6 +97,9 @@ class LocalAWS:
                                          control_auth.signing_service(environ) or service)
             if refused is not None:
                 return refused
+            if iam_simulator.matches(environ, service):
+                service = "iam"
+                return iam_simulator.simulate(environ, start_response)
             if service == "apigateway":
                 throttled = self.apigateway_quotas(environ, start_response)
                 if throttled is not None:

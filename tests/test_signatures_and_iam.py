@@ -333,3 +333,44 @@ def test_delete_objects_is_authorized_for_each_key(endpoint, bucket, name):
     assert refusal(lambda: user.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "keep/a"}]}))[:2] == \
         (403, "AccessDenied")
     assert [o["Key"] for o in root.list_objects_v2(Bucket=bucket)["Contents"]] == ["keep/a"]
+
+
+# --- who the root is, and IAM's policy simulator ----------------------------------------------------
+
+def test_the_root_keys_are_the_account_root(endpoint):
+    """GetCallerIdentity for root credentials: the account as UserId and ARN ``...:root``
+    (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html). Before:
+    moto's ``arn:aws:sts::123456789012:user/moto``."""
+    who = client(endpoint, "sts").get_caller_identity()
+    assert (who["UserId"], who["Account"], who["Arn"]) == (ACCOUNT, ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root")
+
+
+def test_the_policy_simulator_evaluates_a_users_policies(endpoint, learner):
+    """SimulatePrincipalPolicy (moto has none): each action and resource gets allowed,
+    implicitDeny or explicitDeny
+    (https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html)."""
+    _, _, arn = learner
+    iam = client(endpoint, "iam")
+    results = iam.simulate_principal_policy(
+        PolicySourceArn=arn, ActionNames=["s3:PutObject", "ec2:RunInstances"],
+        ResourceArns=["arn:aws:s3:::s3wb-abc/x", "arn:aws:s3:::other/x"])["EvaluationResults"]
+    assert [(r["EvalActionName"], r["EvalResourceName"], r["EvalDecision"]) for r in results] == [
+        ("s3:PutObject", "arn:aws:s3:::s3wb-abc/x", "allowed"),
+        ("s3:PutObject", "arn:aws:s3:::other/x", "implicitDeny"),
+        ("ec2:RunInstances", "arn:aws:s3:::s3wb-abc/x", "implicitDeny"),
+        ("ec2:RunInstances", "arn:aws:s3:::other/x", "implicitDeny")]
+    assert refusal(lambda: iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/nobody-{uuid.uuid4().hex[:6]}",
+        ActionNames=["s3:PutObject"]))[:2] == (404, "NoSuchEntity")
+
+
+def test_check_permissions_simulates_the_workbook_for_a_local_user(endpoint, learner, monkeypatch):
+    """helpers.check_permissions works the same on the local AWS as on an account: a user with
+    the workbook's policy (its keys given as the helpers read them) is allowed every action the
+    workbook calls."""
+    key, secret, arn = learner
+    monkeypatch.setenv("WORKBOOK_ACCESS_KEY_ID", key)
+    monkeypatch.setenv("WORKBOOK_SECRET_ACCESS_KEY", secret)
+    result = wb.check_permissions(wb.connect("local", endpoint_url=endpoint, start=False))
+    assert result["checked"] and result["principal"] == arn and result["denied"] == []
+    assert len(result["allowed"]) == len(wb.workbook_actions())
