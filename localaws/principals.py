@@ -9,14 +9,15 @@ Credentials known:
 - the access keys of IAM users created in the local AWS (deactivated keys are refused);
 - STS session credentials (AssumeRole, a Lambda function's role session), with their token.
 
-Supported: SigV4 in the Authorization header (every service; the payload hash is
-``x-amz-content-sha256`` when sent, else the SHA-256 of the body, so ``UNSIGNED-PAYLOAD``
-and the aws-chunked ``STREAMING-*`` values sign as sent) and S3's SigV2 header
+Supported: SigV4 in the Authorization header (every service; the payload hash is the SHA-256
+of the body, or for S3 ``x-amz-content-sha256`` as sent, so ``UNSIGNED-PAYLOAD`` and the
+aws-chunked ``STREAMING-*`` values sign as sent) and S3's SigV2 header
 (``AWS AKID:signature``, which S3 still accepts for buckets created before June 2020).
 
 Limitations: the request time is not checked against the clock (AWS refuses signatures more
 than 15 minutes off); the chunk signatures of ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD`` bodies are
-not verified.
+not verified, nor is an S3 body compared with the hex SHA-256 its ``x-amz-content-sha256``
+announces (S3: ``XAmzContentSHA256Mismatch``).
 """
 from __future__ import annotations
 
@@ -114,8 +115,8 @@ def verify_header(environ: dict[str, Any], *, s3: bool,
     """The caller of a request signed in its Authorization header, its signature checked
     against the key's secret; AuthFailure otherwise.
 
-    ``body_sha256`` gives the payload hash of services whose clients do not send
-    ``x-amz-content-sha256`` (every service but S3); S3 SigV4 requests must send it."""
+    ``body_sha256`` gives the payload hash of every service but S3, which hash the body
+    themselves; S3 SigV4 requests must send theirs in ``x-amz-content-sha256``."""
     value = environ.get("HTTP_AUTHORIZATION", "")
     headers = sigv4.request_headers(environ)
     try:
@@ -127,12 +128,12 @@ def verify_header(environ: dict[str, Any], *, s3: bool,
     secret, caller, record = lookup_key(auth.access_key)
     token = headers.get("x-amz-security-token")
     check_token(record, token, auth.access_key)
-    if "x-amz-content-sha256" in headers:
-        payload = headers["x-amz-content-sha256"]
-    elif s3:
-        raise AuthFailure(MISSING_PAYLOAD_HASH, auth.access_key)
-    else:
+    if not s3:  # the service hashes the body itself
         payload = body_sha256() if body_sha256 else sigv4.EMPTY_SHA256
+    elif "x-amz-content-sha256" in headers:
+        payload = headers["x-amz-content-sha256"]
+    else:
+        raise AuthFailure(MISSING_PAYLOAD_HASH, auth.access_key)
     amz_date = headers.get("x-amz-date", headers.get("date", ""))
     pairs = sigv4.query_pairs(environ.get("QUERY_STRING", ""))
     canonical = sigv4.canonical_request(
