@@ -28,12 +28,16 @@ Supported: the resources of the actions the workbook calls (Lambda functions, IA
 and policies, CloudFront distributions, OAIs and OACs, API Gateway paths, log groups), ``*`` for
 the others; ``sts:GetCallerIdentity`` is always allowed, as on AWS.
 
+Also checked inside an action, as AWS does: ``lambda:GetFunction`` and
+``lambda:EnableReplication*`` on each Lambda@Edge function version a distribution config
+associates.
+
 Limitations: unsigned control-plane requests are left to moto (AWS answers
 ``MissingAuthenticationToken``); presigned control-plane URLs are not checked; no resource
 policies (a Lambda function's, a role's trust policy for ``sts:AssumeRole``), permissions
-boundaries, SCPs or condition keys beyond ``iam:PassedToService``; the extra permissions AWS
-checks inside some actions (``lambda:EnableReplication*`` when CloudFront associates an edge
-function) are not checked.
+boundaries, SCPs or condition keys beyond ``iam:PassedToService``; ``lambda:DisableReplication*``
+when an update drops an association, and ``iam:CreateServiceLinkedRole`` when CloudFront would
+create Lambda@Edge's service-linked role, are not checked.
 """
 from __future__ import annotations
 
@@ -331,6 +335,13 @@ def checks(request: Request, operation: str, account: str) -> list[tuple[str, st
     else:
         resource = "*"
     found = [(f"{service}:{name}", resource, {}) for name in names]
+    if service == "cloudfront" and operation.startswith(("CreateDistribution", "UpdateDistribution")):
+        # Associating Lambda@Edge functions also needs, on each function version,
+        # lambda:GetFunction and lambda:EnableReplication* (CloudFront Developer Guide,
+        # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-permissions.html).
+        for arn in re.findall(rb"<LambdaFunctionARN>\s*([^<\s]+)\s*</LambdaFunctionARN>", request.body):
+            version = arn.decode("utf-8", "replace")
+            found += [("lambda:GetFunction", version, {}), ("lambda:EnableReplication", version, {})]
     role = request.params.get("Role")
     if service == "lambda" and operation in ("CreateFunction", "UpdateFunctionConfiguration") and role:
         found.append(("iam:PassRole", role, {"iam:PassedToService": "lambda.amazonaws.com"}))

@@ -374,3 +374,19 @@ def test_check_permissions_simulates_the_workbook_for_a_local_user(endpoint, lea
     result = wb.check_permissions(wb.connect("local", endpoint_url=endpoint, start=False))
     assert result["checked"] and result["principal"] == arn and result["denied"] == []
     assert len(result["allowed"]) == len(wb.workbook_actions())
+
+
+def test_associating_an_edge_function_needs_get_function_and_enable_replication_on_it(endpoint, name):
+    """To associate a Lambda@Edge function with a distribution, the caller also needs
+    lambda:GetFunction and lambda:EnableReplication* on the function version
+    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-permissions.html)."""
+    version = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}:1"
+    key, secret = make_user(endpoint, name, allow("cloudfront:CreateDistribution", "lambda:GetFunction"))
+    behaviour = {"TargetOriginId": "s3", "ViewerProtocolPolicy": "https-only",
+                 "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+                 "LambdaFunctionAssociations": {"Quantity": 1, "Items": [
+                     {"LambdaFunctionARN": version, "EventType": "viewer-request"}]}}
+    config = {"CallerReference": name, "Comment": "edge", "Enabled": True, "DefaultCacheBehavior": behaviour,
+              "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": f"{name}.s3.us-east-1.amazonaws.com"}]}}
+    assert refusal(lambda: client(endpoint, "cloudfront", key, secret).create_distribution(DistributionConfig=config)) \
+        == (403, "AccessDenied", denial(f"arn:aws:iam::{ACCOUNT}:user/{name}", "lambda:EnableReplication", version))
