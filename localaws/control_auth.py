@@ -32,8 +32,11 @@ Also checked inside an action, as AWS does: ``lambda:GetFunction`` and
 ``lambda:EnableReplication*`` on each Lambda@Edge function version a distribution config
 associates.
 
-Limitations: unsigned control-plane requests are left to moto (AWS answers
-``MissingAuthenticationToken``); presigned control-plane URLs are not checked; no resource
+An unsigned request to an API the local AWS serves itself (Lambda's Invoke, CloudFront's origin
+access identities) is ``MissingAuthenticationToken(Exception)``.
+
+Limitations: other unsigned control-plane requests are left to moto (which takes them for S3
+requests); presigned control-plane URLs are not checked; no resource
 policies (a Lambda function's, a role's trust policy for ``sts:AssumeRole``), permissions
 boundaries, SCPs or condition keys beyond ``iam:PassedToService``; ``lambda:DisableReplication*``
 when an update drops an association, and ``iam:CreateServiceLinkedRole`` when CloudFront would
@@ -353,13 +356,20 @@ def checks(request: Request, operation: str, account: str) -> list[tuple[str, st
 ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
 
 
-def check(environ: dict[str, Any], service: str) -> Refusal | None:
+def check(environ: dict[str, Any], service: str, *, routed_here: bool = False) -> Refusal | None:
     """None when the request may go on to the service; else the service's refusal.
 
-    ``service`` names the service when the local AWS routed the request itself (Lambda
-    invocations, CloudFront origin access identities); otherwise the SigV4 credential scope
-    does, as it does for moto's routing."""
+    ``service`` names the service when the local AWS routed the request itself by its path
+    (``routed_here``: Lambda invocations, CloudFront origin access identities), where an
+    unsigned request is refused as AWS refuses it; otherwise the SigV4 credential scope names
+    it, as it does for moto's routing (moto sends unsigned requests to S3)."""
     if not environ.get("HTTP_AUTHORIZATION"):
+        if routed_here and "X-Amz-Signature" not in environ.get("QUERY_STRING", ""):
+            xml = PROTOCOLS.get(service, "json") in ("query", "rest-xml")
+            return Refusal(service, "MissingAuthenticationToken" if xml else "MissingAuthenticationTokenException",
+                           "The request must contain either a valid (registered) AWS access key ID or "
+                           "X.509 certificate." if xml else "Missing Authentication Token",
+                           _status(service))
         return None
     body = read_body(environ)
     try:

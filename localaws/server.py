@@ -77,11 +77,11 @@ class LocalAWS:
                 return _json(start_response, 200, health())
             if self.oai.matches(environ):
                 service = "cloudfront"
-                return self.authenticated(environ, start_response, service) or \
+                return self.authenticated(environ, start_response, service, routed_here=True) or \
                     self.oai(environ, start_response)
             if self.awslambda.matches(environ):
                 service = "lambda"
-                return self.authenticated(environ, start_response, service) or \
+                return self.authenticated(environ, start_response, service, routed_here=True) or \
                     self.awslambda(environ, start_response, self.moto)
             if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
                 stores.reset()
@@ -118,10 +118,11 @@ class LocalAWS:
 
 
     @staticmethod
-    def authenticated(environ: dict[str, Any], start_response: Callable, service: str) -> Any:
+    def authenticated(environ: dict[str, Any], start_response: Callable, service: str,
+                      routed_here: bool = False) -> Any:
         """None when a control-plane request's signature holds and its caller may make it;
         otherwise the service's refusal, sent (control_auth.py)."""
-        refusal = control_auth.check(environ, service)
+        refusal = control_auth.check(environ, service, routed_here=routed_here)
         return None if refusal is None else refusal.send(start_response)
 
 

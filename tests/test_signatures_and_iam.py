@@ -390,3 +390,13 @@ def test_associating_an_edge_function_needs_get_function_and_enable_replication_
               "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": f"{name}.s3.us-east-1.amazonaws.com"}]}}
     assert refusal(lambda: client(endpoint, "cloudfront", key, secret).create_distribution(DistributionConfig=config)) \
         == (403, "AccessDenied", denial(f"arn:aws:iam::{ACCOUNT}:user/{name}", "lambda:EnableReplication", version))
+
+
+def test_unsigned_calls_to_apis_the_local_aws_serves_itself_are_refused(endpoint):
+    """An unsigned request is missing its authentication token
+    (https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html, MissingAuthenticationToken)."""
+    invoke = requests.post(f"{endpoint}/2015-03-31/functions/any/invocations", data=b"{}")
+    assert invoke.status_code == 403 and invoke.json() == {"message": "Missing Authentication Token"}
+    assert invoke.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    oai = requests.get(f"{endpoint}/2020-05-31/origin-access-identity/cloudfront")
+    assert oai.status_code == 403 and "<Code>MissingAuthenticationToken</Code>" in oai.text
