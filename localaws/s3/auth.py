@@ -26,12 +26,11 @@ from calendar import timegm
 from typing import Any
 
 from .. import principals, sigv4
-from ..principals import ROOT_KEYS, AuthFailure, Caller  # noqa: F401 - S3's callers import them here
+from ..principals import AuthFailure, Caller
 
 MAX_EXPIRES = 7 * 24 * 3600  # SigV4 presigned URLs live at most seven days
 same_secret = sigv4.same_secret
 raw_path = sigv4.raw_path
-_root = principals.root
 
 
 class S3AuthError(Exception):
@@ -92,8 +91,6 @@ def check_token_expiry(record: dict | None, token: str | None) -> None:
         raise s3_error(failure) from None
 
 
-_query_pairs = sigv4.query_pairs
-_headers = sigv4.request_headers
 
 
 def presigned_v4(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Caller:
@@ -128,7 +125,7 @@ def presigned_v4(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
         raise S3AuthError(400, "AuthorizationQueryParametersError", "X-Amz-Expires must be non-negative")
     secret, caller, record = lookup_key(access_key)
     check_token(record, params.get("X-Amz-Security-Token"), access_key)
-    headers = _headers(environ)
+    headers = sigv4.request_headers(environ)
     signed = params["X-Amz-SignedHeaders"].lower().split(";")
     # Every x-amz-* header the client sends must be signed (query parameters need not be).
     unsigned = sorted(h for h in headers if h.startswith("x-amz-") and h not in signed
@@ -147,9 +144,7 @@ def presigned_v4(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
     expected = sigv4.signature_v4(secret, date, region, service, string_to_sign)
     if not same_secret(expected, params["X-Amz-Signature"]):
         raise S3AuthError(
-            403, "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you provided. "
-            "Check your key and signing method.",
+            403, "SignatureDoesNotMatch", MISMATCH,
             AWSAccessKeyId=access_key, StringToSign=string_to_sign,
             SignatureProvided=params["X-Amz-Signature"], CanonicalRequest=canonical_request)
     now = time.time()
@@ -174,7 +169,7 @@ def presigned_v2(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
         raise S3AuthError(403, "AccessDenied", "Invalid date (should be seconds since epoch)",
                           Expires=params.get("Expires", ""))
     secret, caller, record = lookup_key(access_key)
-    headers = _headers(environ)
+    headers = sigv4.request_headers(environ)
     amz = {k: v for k, v in headers.items() if k.startswith("x-amz-")}
     amz.update({k.lower(): v for k, v in pairs if k.lower().startswith("x-amz-")})
     check_token(record, amz.get("x-amz-security-token"), access_key)
@@ -183,9 +178,7 @@ def presigned_v2(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
     expected = sigv4.signature_v2(secret, string_to_sign)
     if not same_secret(expected, params.get("Signature", "")):
         raise S3AuthError(
-            403, "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you provided. "
-            "Check your key and signing method.",
+            403, "SignatureDoesNotMatch", MISMATCH,
             AWSAccessKeyId=access_key, StringToSign=string_to_sign,
             SignatureProvided=params.get("Signature", ""))
     now = time.time()
@@ -208,7 +201,7 @@ def header_signed(environ: dict[str, Any]) -> Caller:
 
 def authenticate(environ: dict[str, Any]) -> Caller:
     """The caller of an S3 request, or S3AuthError with S3's refusal."""
-    pairs = _query_pairs(environ.get("QUERY_STRING", ""))
+    pairs = sigv4.query_pairs(environ.get("QUERY_STRING", ""))
     names = {k for k, _ in pairs}
     if "X-Amz-Algorithm" in names or "X-Amz-Signature" in names:
         return presigned_v4(environ, pairs)
