@@ -53,7 +53,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from werkzeug.wsgi import get_input_stream
@@ -213,7 +213,7 @@ def rest_operation(request: Request) -> str | None:
             continue
         match = pattern.fullmatch(request.path)
         if match and needed <= set(request.query):
-            request.params.update({k: unquote(v) for k, v in match.groupdict().items()})
+            request.params.update(match.groupdict())  # the path is decoded already
             return name
     return None
 
@@ -386,7 +386,7 @@ def check(environ: dict[str, Any], service: str, *, routed_here: bool = False) -
     query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
     region = _region(environ) or "us-east-1"
     request = Request(service, region, environ["REQUEST_METHOD"].upper(),
-                      unquote(environ.get("PATH_INFO", "")), query, headers, body)
+                      environ.get("PATH_INFO", ""), query, headers, body)  # decoded once
     request.params.update(query)
     if PROTOCOLS.get(service) == "query" or headers.get("content-type", "").startswith(
             "application/x-www-form-urlencoded"):
