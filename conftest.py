@@ -2,8 +2,15 @@
 
 It starts in pytest_configure, before any notebook kernel, so that notebooks run by nbval find
 it through $WORKBOOK_ENDPOINT_URL exactly as a learner's kernel finds the one `make lab` starts.
+
+Notebooks run as a learner with least privilege would: an IAM user holding exactly
+``helpers.workbook_policy()``, created as root in the local AWS the notebook talks to, whose keys
+reach the kernel as $WORKBOOK_ACCESS_KEY_ID / $WORKBOOK_SECRET_ACCESS_KEY (``as_learner``; nbval's
+kernels get them from the hook below, papermill's from tests/test_notebooks.py).
 """
+import contextlib
 import os
+import time
 
 import pytest
 
@@ -31,6 +38,79 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     if _server is not None:
         _server.stop()
+
+
+LEARNER = "s3wb-ci-learner"
+_learner_keys: dict = {}
+
+
+def learner_environment(endpoint_url):
+    """$WORKBOOK_ACCESS_KEY_ID and $WORKBOOK_SECRET_ACCESS_KEY of the CI learner in the local AWS
+    at ``endpoint_url``: created as root (again, when a reset of the local AWS dropped it), and
+    waited for until its policy is in force (IAM is eventually consistent, here as on AWS)."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    import helpers as wb
+
+    def client(service, keys):
+        return boto3.client(service, endpoint_url=endpoint_url, region_name="us-east-1",
+                            aws_access_key_id=keys[0], aws_secret_access_key=keys[1],
+                            config=Config(retries={"max_attempts": 1}))
+
+    keys = _learner_keys.get("keys")
+    if keys:
+        try:
+            client("sts", keys).get_caller_identity()
+        except ClientError:  # the local AWS was reset: the user is gone
+            keys = None
+    if not keys:
+        root = client("iam", ("test", "test"))
+        created = wb.create_workbook_user(None, LEARNER, iam=root)
+        keys = (created["access_key_id"], created["secret_access_key"])
+        _learner_keys["keys"] = keys
+        deadline = time.monotonic() + 60
+        while True:  # ListAllMyBuckets is in the policy: it works once the policy does
+            try:
+                client("s3", keys).list_buckets()
+                break
+            except ClientError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    return {"WORKBOOK_ACCESS_KEY_ID": keys[0], "WORKBOOK_SECRET_ACCESS_KEY": keys[1]}
+
+
+@contextlib.contextmanager
+def environment(values):
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture
+def as_learner():
+    """``with as_learner(endpoint_url):`` kernels started inside run as the CI learner."""
+    return lambda endpoint_url: environment(learner_environment(endpoint_url))
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_setup(item):
+    """nbval starts a notebook's kernel while setting up its first cell: it starts as the CI
+    learner (the kernel keeps the environment it started with)."""
+    if type(item).__module__.startswith("nbval") and _server is not None:
+        with environment(learner_environment(_server.endpoint_url)):
+            yield
+    else:
+        yield
 
 
 @pytest.fixture(scope="session")

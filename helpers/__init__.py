@@ -34,7 +34,7 @@ Where each call a notebook makes lives (every name is re-exported here, so ``wb.
     _curl.py       curl_command: the same upload as a shell command
     _costs.py      upload_cost, PRICES
     _setup.py      notebook 00's checks: check_environment, caller_identity, check_permissions,
-                   workbook_policy
+                   workbook_policy, create_workbook_user
     _cleanup.py    find_resources, delete_resources, clean_up
     _errors.py     WorkbookError and its family
     functions/     the Lambda handlers the notebooks deploy (read them: they are the lesson too)
@@ -153,6 +153,7 @@ from ._setup import (
     caller_identity,
     check_environment,
     check_permissions,
+    create_workbook_user,
     workbook_actions,
     workbook_policy,
 )
@@ -194,5 +195,5 @@ __all__ = [
     "make_sample_file", "object_sha256", "put_object_policy", "set_binary_media_types", "sha256_file", "within_quota", "wait_until_uploads_work", "show_picker",
     "tags", "trust_policy", "unique_prefix", "upload_file",
     "CleanUpIncomplete", "bucket_contents", "caller_identity", "check_environment",
-    "check_permissions", "curl_command", "PRICES", "PRICES_AS_OF", "upload_cost", "tail_function_logs", "workbook_actions", "workbook_policy",
+    "check_permissions", "create_workbook_user", "curl_command", "PRICES", "PRICES_AS_OF", "upload_cost", "tail_function_logs", "workbook_actions", "workbook_policy",
 ]

@@ -22,8 +22,21 @@ TARGETS = ("local", "aws")
 DEFAULT_REGION = "us-east-1"
 ENDPOINT_ENV = "WORKBOOK_ENDPOINT_URL"
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
-# The local AWS accepts any key; test/test is the convention (moto, LocalStack).
+# The local AWS's root credentials, test/test (the convention of moto and LocalStack). The local
+# AWS verifies signatures: other keys must be those of an IAM user or STS session created in it,
+# given in $WORKBOOK_ACCESS_KEY_ID / $WORKBOOK_SECRET_ACCESS_KEY (the tests run the notebooks as a
+# user holding only workbook_policy() this way).
 LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+ACCESS_KEY_ENV, SECRET_KEY_ENV = "WORKBOOK_ACCESS_KEY_ID", "WORKBOOK_SECRET_ACCESS_KEY"
+
+
+def local_credentials() -> dict[str, str]:
+    """The credentials calls to the local AWS are signed with: the root's test/test, or the
+    keys in $WORKBOOK_ACCESS_KEY_ID and $WORKBOOK_SECRET_ACCESS_KEY."""
+    if os.environ.get(ACCESS_KEY_ENV) and os.environ.get(SECRET_KEY_ENV):
+        return {"aws_access_key_id": os.environ[ACCESS_KEY_ENV],
+                "aws_secret_access_key": os.environ[SECRET_KEY_ENV]}
+    return dict(LOCAL_CREDENTIALS)
 
 
 @dataclass(frozen=True)
@@ -44,15 +57,21 @@ class Target:
         """A boto3 client for ``service``, made once per service and region and then reused
         (for the local AWS, by every target of the same endpoint in this process)."""
         region = region or self.region
-        cache, key = ((_LOCAL_CLIENTS, (self.endpoint_url, service, region)) if self.is_local
+        credentials = local_credentials() if self.is_local else {}
+        cache, key = ((_LOCAL_CLIENTS, (self.endpoint_url, service, region,
+                                        credentials.get("aws_access_key_id"))) if self.is_local
                       else (self._clients, (service, region)))
         if key not in cache:
-            cache[key] = self._new_client(service, region)
+            cache[key] = self._new_client(service, region, credentials)
         return cache[key]
 
-    def _new_client(self, service: str, region: str) -> Any:
+    def _new_client(self, service: str, region: str, credentials: dict[str, str]) -> Any:
         config = Config(
-            signature_version="s3v4",
+            # SigV4 for S3 too (presigned URLs; boto3 would sign them SigV2 with an endpoint URL).
+            # Only for S3: "s3v4" signs paths as S3 does (URI-encoded once), and every other
+            # service refuses that for a path with encoded characters, such as Lambda's
+            # ListTags with a function ARN (InvalidSignatureException).
+            signature_version="s3v4" if service == "s3" else None,
             s3={"addressing_style": "path"} if self.is_local else {},
             # Checksums only where an API requires them: boto3 >= 1.36 adds CRC32 by default,
             # which presigned and proxied uploads do not carry.
@@ -62,7 +81,7 @@ class Target:
         )
         kwargs: dict[str, Any] = {"region_name": region, "config": config}
         if self.is_local:
-            kwargs.update(endpoint_url=self.endpoint_url, **LOCAL_CREDENTIALS)
+            kwargs.update(endpoint_url=self.endpoint_url, **credentials)
         with _SESSION_LOCK:  # a boto3 Session is not thread-safe; its clients are
             client = (self._session or _local_session()).client(service, **kwargs)
         if self.is_local:
@@ -81,7 +100,7 @@ class Target:
 
 
 _SESSION_LOCK = threading.Lock()
-_LOCAL_CLIENTS: dict[tuple[str | None, str, str], Any] = {}
+_LOCAL_CLIENTS: dict[tuple[str | None, str, str, str | None], Any] = {}
 
 
 @functools.lru_cache(maxsize=1)

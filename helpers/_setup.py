@@ -102,6 +102,32 @@ def workbook_policy() -> dict[str, Any]:
         for s in _STATEMENTS]}
 
 
+def create_workbook_user(target: Any, user_name: str = "s3wb-learner", *, iam: Any = None) -> dict[str, str]:
+    """An IAM user holding exactly ``workbook_policy()`` (inline), with a new access key: run
+    it as an administrator, then run the workbook with that key to see least privilege at
+    work. Older keys of the user are deleted (a user may have two).
+
+        keys = wb.create_workbook_user(target)
+        # WORKBOOK_ACCESS_KEY_ID / WORKBOOK_SECRET_ACCESS_KEY for the local AWS,
+        # or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY for your account
+
+    Returns ``{"user_arn", "access_key_id", "secret_access_key"}``. New IAM credentials and
+    policies take a few seconds to work everywhere (IAM is eventually consistent)."""
+    import json
+
+    iam = iam or target.client("iam")
+    try:
+        arn = iam.create_user(UserName=user_name)["User"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        arn = iam.get_user(UserName=user_name)["User"]["Arn"]
+    iam.put_user_policy(UserName=user_name, PolicyName="s3-upload-workbook",
+                        PolicyDocument=json.dumps(workbook_policy()))
+    for old in iam.list_access_keys(UserName=user_name)["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName=user_name, AccessKeyId=old["AccessKeyId"])
+    key = iam.create_access_key(UserName=user_name)["AccessKey"]
+    return {"user_arn": arn, "access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
+
+
 def workbook_actions() -> list[str]:
     """Every action in ``workbook_policy()``, sorted."""
     return sorted({a for s in _STATEMENTS for a in s["Action"]})
@@ -186,14 +212,13 @@ def check_permissions(target: Any, *, iam: Any = None) -> dict[str, Any]:
     identity = caller_identity(target)
     result: dict[str, Any] = {"checked": False, "principal": identity["arn"], "allowed": [],
                               "denied": [], "reason": ""}
-    if target.is_local:
-        result["reason"] = ("the local AWS: its test/test credentials act as the account root, "
-                            "allowed everything (the simulation is for target='aws')")
-        result["allowed"] = workbook_actions()
-        return result
     if identity["arn"].endswith(":root"):
-        result["reason"] = ("you are signed in as the account root, allowed everything: prefer an "
-                            "IAM user or role with the workbook's policy (README, 'Real AWS')")
+        result["reason"] = (
+            "the local AWS's test/test credentials are the account root, allowed everything "
+            "(helpers.create_workbook_user makes a user with only the workbook's policy)"
+            if target.is_local else
+            "you are signed in as the account root, allowed everything: prefer an "
+            "IAM user or role with the workbook's policy (README, 'Real AWS')")
         result["allowed"] = workbook_actions()
         return result
     iam = iam or target.client("iam")

@@ -28,6 +28,8 @@ Patches applied by :func:`install` (each fixes something moto gets wrong or drop
 - Lambda states: moto reports every function Active and every update Successful at once; AWS
   shows State Pending after CreateFunction and LastUpdateStatus InProgress after updates, and
   refuses updates and PublishVersion meanwhile (ResourceConflictException).
+- GetCallerIdentity: moto names every key it did not issue ``user/moto``; the root's keys
+  (the only such keys that reach moto) get the root's ARN, as on AWS.
 - usage-plan keys: a new link is marked with its time; the API Gateway data plane accepts the
   key only once the link has propagated (:data:`API_KEY_PROPAGATION_SECONDS`).
 - IAM policy changes: moto applies them at once; AWS's other services see them some seconds
@@ -303,6 +305,7 @@ def install(*, check_associations: Callable[[list[tuple[str, dict[str, Any]]]], 
         _installed = True
     # AWS managed policies (AmazonS3FullAccess, ...) exist in every account; learners attach them.
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    _install_root_identity_patch()
 
     original_create = apigw_responses.APIGatewayResponse.create_rest_api
 
@@ -657,6 +660,27 @@ def _install_policy_propagation_patches() -> None:
         setattr(IAMBackend, name, tracked(getattr(IAMBackend, name)))
 
 
+def role_path(account_id: str, role_name: str) -> str | None:
+    """The path of the role with this name (``/``, ``/service-role/``...), None if there is none."""
+    backend = iam_backends[account_id]["global"]
+    for role in list(backend.roles.values()):
+        if role.name == role_name:
+            return role.path
+    return None
+
+
+# The names AWS gives service-linked roles of the services the workbook meets
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
+_SERVICE_LINKED_ROLES = {"replicator.lambda.amazonaws.com": "AWSServiceRoleForLambdaReplicator",
+                         "logger.cloudfront.amazonaws.com": "AWSServiceRoleForCloudFrontLogger"}
+
+
+def service_linked_role_name(service: str) -> str:
+    """The name of a service's service-linked role (for other services, the usual pattern)."""
+    parts = service.split(".")
+    return _SERVICE_LINKED_ROLES.get(service) or "AWSServiceRoleFor" + parts[max(0, len(parts) - 3)].capitalize()
+
+
 def role_by_arn(account_id: str, arn: str) -> Role | None:
     """The role with this ARN in the account, with its trust and identity policies, or None."""
     role = _moto_role(account_id, arn)
@@ -952,6 +976,25 @@ def role_propagating(role: Any) -> bool:
     return (utcnow() - created).total_seconds() < timing.seconds(ROLE_PROPAGATION_SECONDS)
 
 
+def _install_root_identity_patch() -> None:
+    """GetCallerIdentity with the root's keys: moto answers ``arn:aws:sts::ACCOUNT:user/moto``
+    for any key it did not issue; AWS answers the root's ARN with the account as UserId
+    (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html). Keys the
+    local AWS did not issue never reach moto (control_auth.py refuses them), so what is left
+    is the root."""
+    from moto.sts.models import STSBackend
+
+    original = STSBackend.get_caller_identity
+
+    def get_caller_identity(self, access_key_id, region):  # type: ignore[no-untyped-def]
+        user_id, arn, account = original(self, access_key_id, region)
+        if arn.endswith(":user/moto"):
+            return account, arn.split(":sts:", 1)[0] + f":iam::{account}:root", account
+        return user_id, arn, account
+
+    STSBackend.get_caller_identity = get_caller_identity
+
+
 def _install_lambda_patches(trust_allows: Callable[[str | None, str], bool]) -> None:
     """CreateFunction's InvalidParameterValue for a role Lambda cannot assume (its trust policy
     does not allow it, or it was created too recently to have propagated) and for code that is
@@ -1123,6 +1166,22 @@ def assume_role(account_id: str, role_arn: str, session_name: str, duration: int
     return Credentials(assumed.access_key_id, assumed.secret_access_key, assumed.session_token)
 
 
+def _user_policies(backend: Any, user: Any) -> list[str]:
+    """A user's inline and attached policies, and those of its groups, as the other services see
+    them now (see :func:`effective_policies`)."""
+    return effective_policies(user, _live_user_documents(backend, user))
+
+
+def principal_policies(account_id: str, arn: str) -> list[str] | None:
+    """The identity policies of the IAM user or role with this ARN (None if there is none)."""
+    backend = iam_backends[account_id]["global"]
+    for user in list(backend.users.values()):
+        if user.arn == arn:
+            return _user_policies(backend, user)
+    role = _moto_role(account_id, arn)
+    return _identity_policies(role) if role is not None else None
+
+
 def find_credentials(access_key_id: str) -> dict[str, Any] | None:
     """Who an access key belongs to, for request authentication.
 
@@ -1149,10 +1208,9 @@ def find_credentials(access_key_id: str) -> dict[str, Any] | None:
         for user in list(backend.users.values()):
             for key in user.access_keys:
                 if key.access_key_id == access_key_id:
-                    policies = effective_policies(user, _live_user_documents(backend, user))
                     return {
                         "secret": key.secret_access_key, "arn": user.arn, "account": account_id,
-                        "kind": "user", "policies": policies, "session_token": None,
+                        "kind": "user", "policies": _user_policies(backend, user), "session_token": None,
                         "expiration": None, "active": key.status == "Active",
                     }
     return None

@@ -10,7 +10,9 @@
     /_aws/health                          -> who is listening here
     /moto-api/reset                       -> moto's reset, plus the extension stores
     S3 requests                           -> authentication and policies (s3/) -> moto's S3
-    anything else                         -> moto (control plane)
+    anything else                         -> signature and IAM policies (control_auth.py)
+                                             -> moto (control plane), or IAM's policy
+                                                simulator (iam_simulator.py: moto has none)
 
 Layers (top to bottom; each imports only what lies below it, checked by the import-linter
 contracts in pyproject.toml): this module; the data planes of API Gateway and CloudFront; the
@@ -33,7 +35,7 @@ from typing import Any, Callable
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import make_server
 
-from . import iam_eval, moto_bridge
+from . import control_auth, iam_eval, iam_simulator, moto_bridge
 from .about import SERVICE_NAME, __version__
 from .apigateway import ApiGatewayDataPlane
 from .apigateway.dataplane import RAW_HEADERS
@@ -82,10 +84,12 @@ class LocalAWS:
                 return _json(start_response, 200, health())
             if self.oai.matches(environ):
                 service = "cloudfront"
-                return self.oai(environ, start_response)
+                return self.authenticated(environ, start_response, service, routed_here=True) or \
+                    self.oai(environ, start_response)
             if self.awslambda.matches(environ):
                 service = "lambda"
-                return self.awslambda(environ, start_response, self.moto)
+                return self.authenticated(environ, start_response, service, routed_here=True) or \
+                    self.awslambda(environ, start_response, self.moto)
             if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
                 stores.reset()
                 self.apigateway_quotas.reset()
@@ -97,6 +101,13 @@ class LocalAWS:
             service, app = moto_bridge.service_app(self.moto, environ)
             if service == "s3":
                 return self.s3.handle(environ, start_response, app)
+            refused = self.authenticated(environ, start_response,
+                                         control_auth.signing_service(environ) or service)
+            if refused is not None:
+                return refused
+            if iam_simulator.matches(environ, service):
+                service = "iam"
+                return iam_simulator.simulate(environ, start_response)
             if service == "apigateway":
                 throttled = self.apigateway_quotas(environ, start_response)
                 if throttled is not None:
@@ -112,6 +123,15 @@ class LocalAWS:
             log.error("internal error on %s %s\n%s", environ.get("REQUEST_METHOD"), path,
                       traceback.format_exc())
             return internal_error(start_response, service, sys.exc_info())
+
+
+    @staticmethod
+    def authenticated(environ: dict[str, Any], start_response: Callable, service: str,
+                      routed_here: bool = False) -> Any:
+        """None when a control-plane request's signature holds and its caller may make it;
+        otherwise the service's refusal, sent (control_auth.py)."""
+        refusal = control_auth.check(environ, service, routed_here=routed_here)
+        return None if refusal is None else refusal.send(start_response)
 
 
 def incomplete_body(start_response: Callable, exc_info: Any = None) -> list[bytes]:

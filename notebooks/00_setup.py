@@ -89,8 +89,10 @@ print(f"target: {aws.name}, region: {aws.region}, endpoint: {aws.endpoint_url or
 
 # %% [markdown]
 # **Who am I?** `sts:GetCallerIdentity` needs no permission and answers for any valid
-# credentials. On the local AWS, the `test` credentials belong to account `123456789012` and
-# are allowed everything.
+# credentials. On the local AWS, the `test` credentials are the root of account `123456789012`,
+# allowed everything; the outputs stored in this notebook come from the workbook's tests, which
+# run it as an IAM user holding only the workbook's policy (`wb.create_workbook_user`, its keys
+# in `$WORKBOOK_ACCESS_KEY_ID` and `$WORKBOOK_SECRET_ACCESS_KEY`), as you would on AWS.
 
 # %%
 me = wb.caller_identity(aws)
@@ -98,7 +100,7 @@ print(f"account: {me['account']}\nprincipal: {me['arn']}")
 
 # %% [markdown]
 # ## Step 3 · Permissions
-# On real AWS, `check_permissions` asks IAM's policy simulator (`iam:SimulatePrincipalPolicy`)
+# `check_permissions` asks IAM's policy simulator (`iam:SimulatePrincipalPolicy`)
 # whether your principal may make each call the workbook makes, on resources named like the
 # workbook's (`s3wb-...`). It reports data, and it is tolerant: if you may not run the
 # simulator itself, it says so and the notebooks will show AWS's `AccessDenied` where it

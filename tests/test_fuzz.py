@@ -358,8 +358,12 @@ def test_internal_faults_come_back_aws_shaped_and_are_logged(local_aws, world, m
     else:
         monkeypatch.setattr(LambdaService, "__call__", broken)
         url, method = f"{endpoint}/2015-03-31/functions/f/invocations", "POST"
+    from conftest import SignedAsRoot
+
+    # Invoke must be signed (or it is refused before anything breaks); S3 and stages need not.
+    auth = SignedAsRoot(service="lambda") if where == "lambda" else None
     with caplog.at_level(logging.ERROR, logger="localaws"):
-        response = requests.request(method, url, data=b"x")
+        response = requests.request(method, url, data=b"x", auth=auth)
     assert response.status_code == 500
     assert "Traceback" not in response.text and "injected" not in response.text
     if where == "s3":

@@ -23,7 +23,17 @@ def fresh_aws(monkeypatch):
     server.stop()
 
 
-def run(name, tmp_path, **parameters):
+@pytest.fixture
+def run(as_learner):
+    """run(name, tmp_path, **parameters): the notebook under papermill, its kernel signed in as the
+    CI learner (an IAM user holding exactly helpers.workbook_policy()), not as the root."""
+    def execute(name, tmp_path, **parameters):
+        with as_learner(parameters["endpoint_url"]):
+            return execute_notebook(name, tmp_path, **parameters)
+    return execute
+
+
+def execute_notebook(name, tmp_path, **parameters):
     out = tmp_path / name
     papermill.execute_notebook(os.path.join(NOTEBOOKS, name), str(out), parameters=parameters,
                                cwd=NOTEBOOKS, kernel_name="python3", progress_bar=False)
@@ -40,9 +50,9 @@ def run(name, tmp_path, **parameters):
     return "".join(parts)
 
 
-def test_notebook_01_uploads_the_given_file_and_cleans_up(fresh_aws, tmp_path):
+def test_notebook_01_uploads_the_given_file_and_cleans_up(fresh_aws, tmp_path, run):
     path = wb.make_sample_file(tmp_path / "holiday photo.jpg", 3 * 1024 * 1024 + 11, seed=9)
-    prefix = "nb01-" + os.urandom(3).hex()
+    prefix = "s3wb-nb01-" + os.urandom(3).hex()
     text = run("01_api_gateway_s3_proxy.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
                name_prefix=prefix, upload_path=str(path))
     assert "uploading holiday photo.jpg: 3,145,739 bytes" in text
@@ -57,9 +67,9 @@ def test_notebook_01_uploads_the_given_file_and_cleans_up(fresh_aws, tmp_path):
     assert not [b for b in target.client("s3").list_buckets()["Buckets"] if b["Name"].startswith(prefix)]
 
 
-def test_notebook_02_uploads_through_a_presigned_url_and_cleans_up(fresh_aws, tmp_path):
+def test_notebook_02_uploads_through_a_presigned_url_and_cleans_up(fresh_aws, tmp_path, run):
     path = wb.make_sample_file(tmp_path / "clip.mp4", 11 * 1024 * 1024 + 3, seed=5)
-    prefix = "nb02-" + os.urandom(3).hex()
+    prefix = "s3wb-nb02-" + os.urandom(3).hex()
     text = run("02_presigned_urls.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
                name_prefix=prefix, upload_path=str(path))
     assert "clip.mp4: 11,534,339 bytes, video/mp4" in text
@@ -74,9 +84,9 @@ def test_notebook_02_uploads_through_a_presigned_url_and_cleans_up(fresh_aws, tm
     assert not any(wb.find_resources(target, prefix).values())
 
 
-def test_notebook_03_uploads_in_parts_resumes_aborts_and_cleans_up(fresh_aws, tmp_path):
+def test_notebook_03_uploads_in_parts_resumes_aborts_and_cleans_up(fresh_aws, tmp_path, run):
     path = wb.make_sample_file(tmp_path / "archive.tar", 16 * 1024 * 1024 + 1, seed=6)
-    prefix = "nb03-" + os.urandom(3).hex()
+    prefix = "s3wb-nb03-" + os.urandom(3).hex()
     text = run("03_multipart_uploads.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
                name_prefix=prefix, upload_path=str(path), threads=2)
     assert "parts: 4 of 5,242,880 bytes" in text
@@ -93,9 +103,9 @@ def test_notebook_03_uploads_in_parts_resumes_aborts_and_cleans_up(fresh_aws, tm
     assert not any(wb.find_resources(target, prefix).values())
 
 
-def test_notebook_04_uploads_through_cloudfront_with_lambda_edge_and_cleans_up(fresh_aws, tmp_path):
+def test_notebook_04_uploads_through_cloudfront_with_lambda_edge_and_cleans_up(fresh_aws, tmp_path, run):
     path = wb.make_sample_file(tmp_path / "scan.pdf", 2 * 1024 * 1024 + 9, seed=12)
-    prefix = "nb04-" + os.urandom(3).hex()
+    prefix = "s3wb-nb04-" + os.urandom(3).hex()
     text = run("04_cloudfront_lambda_edge.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
                name_prefix=prefix, upload_path=str(path))
     assert "InvalidLambdaFunctionAssociation" in text
@@ -111,11 +121,11 @@ def test_notebook_04_uploads_through_cloudfront_with_lambda_edge_and_cleans_up(f
     assert not any(wb.find_resources(target, prefix).values())
 
 
-def test_notebook_05_shows_each_cors_refusal_and_its_cure_and_cleans_up(fresh_aws, tmp_path):
+def test_notebook_05_shows_each_cors_refusal_and_its_cure_and_cleans_up(fresh_aws, tmp_path, run):
     """Headless, the CORS cells make the browser's preflights with plain HTTP: each refusal the
     notebook explains, then the answer once its setting is made (the page itself is exercised
     in a real browser by tests/test_upload_page.py)."""
-    prefix = "nb05w-" + os.urandom(3).hex()
+    prefix = "s3wb-nb05-" + os.urandom(3).hex()
     text = run("05_web_page.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url, name_prefix=prefix)
     assert "the page: http://127.0.0.1:" in text
     assert "200 page may read it: False" in text and "200 page may read it: True" in text
@@ -136,19 +146,22 @@ def test_notebook_05_shows_each_cors_refusal_and_its_cure_and_cleans_up(fresh_aw
         assert not any(wb.find_resources(target, f"{prefix}-{part}").values())
 
 
-def test_notebook_00_checks_the_environment_and_cleans_up(fresh_aws, tmp_path):
-    prefix = "nb00-" + os.urandom(3).hex()
+def test_notebook_00_checks_the_environment_and_cleans_up(fresh_aws, tmp_path, run):
+    prefix = "s3wb-nb00-" + os.urandom(3).hex()
     text = run("00_setup.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url, name_prefix=prefix)
     assert "environment ok: True" in text
-    assert "account: 123456789012" in text and "simulated: False" in text
+    # As the CI learner: the local policy simulator finds every action of the workbook allowed.
+    assert "account: 123456789012" in text and "principal: arn:aws:iam::123456789012:user/" in text
+    assert "simulated: True | ok" in text and "denied: none" in text
+    assert f"allowed: {len(wb.workbook_actions())} of {len(wb.workbook_actions())} actions" in text
     assert f"found by tag: ['{prefix}-setup-check']" in text
     assert "left behind: {}" in text
     target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
     assert not any(wb.find_resources(target, prefix).values())
 
 
-def test_notebook_07_compares_the_options_on_the_same_files(fresh_aws, tmp_path):
-    prefix = "nb05-" + os.urandom(3).hex()
+def test_notebook_07_compares_the_options_on_the_same_files(fresh_aws, tmp_path, run):
+    prefix = "s3wb-nb07-" + os.urandom(3).hex()
     text = run("07_comparison.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
                name_prefix=prefix, sizes_mib=[1, 11], repeats=1, threads=2)
     assert "1 · S3 proxy, 11 MiB: 413 HTTP content length exceeded 10485760 bytes." in text
@@ -161,9 +174,9 @@ def test_notebook_07_compares_the_options_on_the_same_files(fresh_aws, tmp_path)
         assert not any(wb.find_resources(target, f"{prefix}-{part}").values())
 
 
-def test_notebook_06_authenticates_uploaders_and_cleans_up(fresh_aws, tmp_path):
+def test_notebook_06_authenticates_uploaders_and_cleans_up(fresh_aws, tmp_path, run):
     path = wb.make_sample_file(tmp_path / "report.pdf", 300_000, seed=6)
-    prefix = "nb06-" + os.urandom(3).hex()
+    prefix = "s3wb-nb06-" + os.urandom(3).hex()
     text = run("06_authenticating_uploaders.ipynb", tmp_path, endpoint_url=fresh_aws.endpoint_url,
                name_prefix=prefix, upload_path=str(path))
     assert "key is under the learner's own prefix: True" in text
@@ -203,7 +216,7 @@ def test_notebook_08s_clean_up_finds_user_pools_by_name_and_tag(fresh_aws):
         idp.delete_user_pool(UserPoolId=untagged)
 
 
-def test_notebook_08_lists_then_deletes_everything_tagged_and_nothing_else(fresh_aws, tmp_path):
+def test_notebook_08_lists_then_deletes_everything_tagged_and_nothing_else(fresh_aws, tmp_path, run):
     # moto's state is per process, so this "fresh" local AWS also holds what earlier tests in this
     # worker left; with prefix=None the notebook must delete that too, and nothing untagged.
     # With no prefix it looks under the prefixes the workbook chooses itself (s3wb-...), the

@@ -28,12 +28,13 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from conftest import SignedAsRoot
 from localaws.s3.integrity import checksum_of
 
 MiB = 1024 * 1024
-# Authorization-header signatures are not verified locally (README): any well-formed one is root.
-SIGNED = {"Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, "
-                           "SignedHeaders=host, Signature=0"}
+
+
+SIGNED = SignedAsRoot()  # requests auth: header-signed as the root (test/test)
 
 
 def b64(data: bytes) -> str:
@@ -96,11 +97,11 @@ def test_a_put_with_x_id_is_verified_like_any_PutObject(s3, url, query):
     """The AWS SDK for JavaScript v3 adds ``x-id=PutObject``; S3 still checks the checksum
     (CHECKSUM). Before: any query string went to moto unchecked, and the object was stored."""
     wrong = requests.put(url("x.bin", "x-id=PutObject"), data=b"payload",
-                         headers={**SIGNED, "x-amz-checksum-crc32": crc32(b"other")})
+                         auth=SIGNED, headers={"x-amz-checksum-crc32": crc32(b"other")})
     assert wrong.status_code == 400 and code_of(wrong) == "BadDigest", wrong.text
     assert not stored(s3, "x.bin")
     right = requests.put(url("x.bin", "x-id=PutObject"), data=b"payload",
-                         headers={**SIGNED, "x-amz-checksum-crc32": crc32(b"payload")})
+                         auth=SIGNED, headers={"x-amz-checksum-crc32": crc32(b"payload")})
     assert right.status_code == 200
     assert right.headers["x-amz-checksum-crc32"] == crc32(b"payload")
     assert s3.get_object(Bucket=s3.bucket, Key="x.bin")["Body"].read() == b"payload"
@@ -122,10 +123,10 @@ def test_a_presigned_put_with_x_id_is_verified_and_keeps_no_presign_parameter(en
 def test_an_upload_part_with_x_id_is_verified(s3, url):
     upload_id = s3.create_multipart_upload(Bucket=s3.bucket, Key="p", ChecksumAlgorithm="CRC32")["UploadId"]
     wrong = requests.put(url("p", f"x-id=UploadPart&partNumber=1&uploadId={upload_id}"), data=b"part",
-                         headers={**SIGNED, "x-amz-checksum-crc32": crc32(b"trap")})
+                         auth=SIGNED, headers={"x-amz-checksum-crc32": crc32(b"trap")})
     assert wrong.status_code == 400 and code_of(wrong) == "BadDigest", wrong.text
     ok = requests.put(url("p", f"x-id=UploadPart&partNumber=1&uploadId={upload_id}"), data=b"part",
-                      headers=SIGNED)
+                      auth=SIGNED)
     assert ok.status_code == 200 and ok.headers["x-amz-checksum-crc32"] == crc32(b"part")
 
 
@@ -139,19 +140,19 @@ def test_a_ranged_get_answers_the_range_without_the_whole_objects_checksum(s3, u
     failed with FlexibleChecksumError)."""
     body = os.urandom(1000)
     s3.put_object(Bucket=s3.bucket, Key="r", Body=body, ChecksumCRC32=crc32(body))
-    got = requests.get(url("r"), headers={**SIGNED, "Range": header, "x-amz-checksum-mode": "ENABLED"})
+    got = requests.get(url("r"), auth=SIGNED, headers={"Range": header, "x-amz-checksum-mode": "ENABLED"})
     assert got.status_code == 206
     assert got.content == body[first:last + 1]
     assert got.headers["Content-Range"] == f"bytes {first}-{last}/1000"
     assert int(got.headers["Content-Length"]) == last - first + 1
     assert not [h for h in got.headers if h.lower().startswith("x-amz-checksum")]
-    whole = requests.get(url("r"), headers={**SIGNED, "x-amz-checksum-mode": "ENABLED"})
+    whole = requests.get(url("r"), auth=SIGNED, headers={"x-amz-checksum-mode": "ENABLED"})
     assert whole.headers["x-amz-checksum-crc32"] == crc32(body)
 
 
 def test_an_unsatisfiable_range_gets_416(s3, url):
     s3.put_object(Bucket=s3.bucket, Key="r", Body=b"0123456789")
-    got = requests.get(url("r"), headers={**SIGNED, "Range": "bytes=50-60"})
+    got = requests.get(url("r"), auth=SIGNED, headers={"Range": "bytes=50-60"})
     assert got.status_code == 416 and code_of(got) == "InvalidRange"
 
 
@@ -166,7 +167,7 @@ def test_an_unsatisfiable_range_gets_416(s3, url):
 def test_content_md5_is_checked_on_put_object(s3, url, value, code):
     """ERRORS: BadDigest "The Content-MD5 you specified did not match what we received.",
     InvalidDigest "The Content-MD5 you specified is not valid."; nothing is stored."""
-    answer = requests.put(url("md5"), data=b"payload", headers={**SIGNED, "Content-MD5": value})
+    answer = requests.put(url("md5"), data=b"payload", auth=SIGNED, headers={"Content-MD5": value})
     assert answer.status_code == 400 and code_of(answer) == code, answer.text
     assert not stored(s3, "md5")
 
@@ -189,8 +190,8 @@ def test_content_md5_is_checked_on_presigned_put_and_upload_part(s3, url):
 # --- 5. checksums -----------------------------------------------------------------------------
 
 def test_two_checksum_headers_are_refused(s3, url):
-    answer = requests.put(url("two"), data=b"x", headers={
-        **SIGNED, "x-amz-checksum-crc32": crc32(b"x"), "x-amz-checksum-sha256": b64(hashlib.sha256(b"x").digest())})
+    answer = requests.put(url("two"), data=b"x", auth=SIGNED, headers={
+        "x-amz-checksum-crc32": crc32(b"x"), "x-amz-checksum-sha256": b64(hashlib.sha256(b"x").digest())})
     assert answer.status_code == 400 and code_of(answer) == "InvalidRequest"
     assert field(answer, "Message") == ("Expecting a single x-amz-checksum- header. Multiple "
                                         "checksum Types are not allowed.")
@@ -198,10 +199,10 @@ def test_two_checksum_headers_are_refused(s3, url):
 
 
 def test_an_unknown_checksum_algorithm_is_refused(s3, url):
-    answer = requests.put(url("md5alg"), data=b"x", headers={**SIGNED, "x-amz-sdk-checksum-algorithm": "MD5"})
+    answer = requests.put(url("md5alg"), data=b"x", auth=SIGNED, headers={"x-amz-sdk-checksum-algorithm": "MD5"})
     assert answer.status_code == 400 and code_of(answer) == "InvalidRequest"
     assert field(answer, "Message") == "Value for x-amz-sdk-checksum-algorithm header is invalid."
-    created = requests.post(url("mp", "uploads"), headers={**SIGNED, "x-amz-checksum-algorithm": "MD5"})
+    created = requests.post(url("mp", "uploads"), auth=SIGNED, headers={"x-amz-checksum-algorithm": "MD5"})
     assert created.status_code == 400 and code_of(created) == "InvalidRequest"
     assert not stored(s3, "md5alg")
 
@@ -282,7 +283,7 @@ def test_a_retried_complete_gets_the_same_answer(s3):
 
 def test_complete_with_no_parts_is_an_invalid_request(s3, url):
     upload_id = s3.create_multipart_upload(Bucket=s3.bucket, Key="none")["UploadId"]
-    answer = requests.post(url("none", f"uploadId={upload_id}"), headers=SIGNED,
+    answer = requests.post(url("none", f"uploadId={upload_id}"), auth=SIGNED,
                            data=b"<CompleteMultipartUpload></CompleteMultipartUpload>")
     assert answer.status_code == 400 and code_of(answer) == "InvalidRequest"
     assert field(answer, "Message") == "You must specify at least one part"
@@ -417,7 +418,7 @@ def aws_chunked(payload: bytes, trailer: str, value: str, size: int = 64 * 1024)
 
 
 def chunked_headers(payload: bytes) -> dict:
-    return {**SIGNED, "Content-Encoding": "aws-chunked", "x-amz-trailer": "x-amz-checksum-crc32",
+    return {"Content-Encoding": "aws-chunked", "x-amz-trailer": "x-amz-checksum-crc32",
             "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
             "x-amz-decoded-content-length": str(len(payload))}
 
@@ -426,11 +427,11 @@ def test_a_trailing_checksum_is_verified_and_the_body_decoded(s3, url):
     """CHECKSUM ("Using trailing checksums"): S3 decodes the chunks and checks the trailer.
     Before: the trailer was not checked (a wrong one was stored with 200)."""
     payload = os.urandom(200 * 1024 + 7)
-    wrong = requests.put(url("t", "x-id=PutObject"), headers=chunked_headers(payload),
+    wrong = requests.put(url("t", "x-id=PutObject"), auth=SIGNED, headers=chunked_headers(payload),
                          data=aws_chunked(payload, "x-amz-checksum-crc32", crc32(b"other")))
     assert wrong.status_code == 400 and code_of(wrong) == "BadDigest", wrong.text
     assert not stored(s3, "t")
-    right = requests.put(url("t", "x-id=PutObject"), headers=chunked_headers(payload),
+    right = requests.put(url("t", "x-id=PutObject"), auth=SIGNED, headers=chunked_headers(payload),
                          data=aws_chunked(payload, "x-amz-checksum-crc32", crc32(payload)))
     assert right.status_code == 200, right.text
     assert right.headers["x-amz-checksum-crc32"] == crc32(payload)
@@ -443,10 +444,10 @@ def test_a_trailing_part_checksum_is_verified(s3, url):
     upload_id = s3.create_multipart_upload(Bucket=s3.bucket, Key="tp", ChecksumAlgorithm="CRC32")["UploadId"]
     part = os.urandom(1000)
     target = url("tp", f"partNumber=1&uploadId={upload_id}&x-id=UploadPart")
-    wrong = requests.put(target, headers=chunked_headers(part),
+    wrong = requests.put(target, auth=SIGNED, headers=chunked_headers(part),
                          data=aws_chunked(part, "x-amz-checksum-crc32", crc32(b"x")))
     assert wrong.status_code == 400 and code_of(wrong) == "BadDigest"
-    right = requests.put(target, headers=chunked_headers(part),
+    right = requests.put(target, auth=SIGNED, headers=chunked_headers(part),
                          data=aws_chunked(part, "x-amz-checksum-crc32", crc32(part)))
     assert right.status_code == 200 and right.headers["x-amz-checksum-crc32"] == crc32(part)
 

@@ -6,44 +6,31 @@ Supported:
   ``X-Amz-Expires``, at most 7 days), session tokens, unsigned ``x-amz-*`` headers refused;
 - presigned URLs, SigV2 (``AWSAccessKeyId``/``Expires``/``Signature``): the HMAC-SHA1 string to
   sign with Content-MD5, Content-Type, Expires, ``x-amz-*`` values and the resource;
-- requests signed in the Authorization header (SDK calls): the access key names the principal;
+- requests signed in the Authorization header (SDK calls), SigV4 and SigV2: the signature is
+  checked against the key's secret (``principals.verify_header``); the payload hash signed is
+  ``x-amz-content-sha256`` as sent (a hex digest, ``UNSIGNED-PAYLOAD`` or the aws-chunked
+  ``STREAMING-...`` values), which S3 requires with SigV4;
 - no signature at all: the anonymous principal.
 
-Credentials known: ``test``/``test`` (the account's root), IAM users' access keys, and STS
-session credentials (including a Lambda function's role session). Refusals are S3's XML errors
+The signature arithmetic is ``sigv4.py``'s and the key lookup ``principals.py``'s, shared with
+every other service; this module gives their failures S3's words
 (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
 
-Limitations: Authorization-header signatures are not verified (any secret works, and an unknown
-key acts as the root, as in moto); SigV4 payload hashes and aws-chunked bodies are not checked.
+Limitations: the chunk signatures of aws-chunked bodies are not verified (their trailing
+checksums are, in integrity.py); request times are not compared with the clock.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import re
 import time
 from calendar import timegm
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote
 
-from .. import iam_eval, moto_bridge
+from .. import principals, sigv4
+from ..principals import AuthFailure, Caller
 
-ROOT_KEYS = {"test": "test"}
 MAX_EXPIRES = 7 * 24 * 3600  # SigV4 presigned URLs live at most seven days
-ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-
-
-@dataclass
-class Caller:
-    """Who an S3 request is made as, and the identity policies that speak for it."""
-
-    principal: iam_eval.Principal = field(default_factory=lambda: iam_eval.ANONYMOUS)
-    identity_policies: list = field(default_factory=list)
-    how: str = "anonymous"
-    # Request context keys for policy conditions (for example AWS:SourceArn for CloudFront OAC).
-    context: dict = field(default_factory=dict)
+same_secret = sigv4.same_secret
+raw_path = sigv4.raw_path
 
 
 class S3AuthError(Exception):
@@ -54,88 +41,56 @@ class S3AuthError(Exception):
         self.status, self.code, self.message, self.extra = status, code, message, extra
 
 
-def same_secret(expected: str, provided: str) -> bool:
-    """Constant-time comparison of a signature or token; any text a client sends (non-ASCII
-    included) is simply a mismatch."""
-    return hmac.compare_digest(expected.encode(), provided.encode("utf-8", "surrogateescape"))
+MISMATCH = ("The request signature we calculated does not match the signature you provided. "
+            "Check your key and signing method.")
 
 
-def _root(account: str = moto_bridge.ACCOUNT_ID) -> Caller:
-    return Caller(iam_eval.Principal(arn=f"arn:aws:iam::{account}:root", account=account),
-                  [ALLOW_ALL], "root")
+def s3_error(failure: AuthFailure) -> S3AuthError:
+    """An authentication failure in S3's words."""
+    kind = failure.kind
+    if kind == principals.UNKNOWN_KEY:
+        return S3AuthError(403, "InvalidAccessKeyId",
+                           "The AWS Access Key Id you provided does not exist in our records.",
+                           AWSAccessKeyId=failure.access_key)
+    if kind == principals.BAD_SIGNATURE:
+        return S3AuthError(403, "SignatureDoesNotMatch", MISMATCH,
+                           AWSAccessKeyId=failure.access_key, **failure.details)
+    if kind == principals.BAD_TOKEN:
+        return S3AuthError(400, "InvalidToken", "The provided token is malformed or otherwise invalid.",
+                           **{"Token-0": failure.details.get("token", "")})
+    if kind == principals.EXPIRED_TOKEN:
+        return S3AuthError(400, "ExpiredToken", "The provided token has expired.",
+                           **{"Token-0": failure.details.get("token", "")})
+    if kind == principals.MISSING_PAYLOAD_HASH:
+        return S3AuthError(400, "InvalidRequest",
+                           "Missing required header for this request: x-amz-content-sha256")
+    if kind == principals.MALFORMED:
+        return S3AuthError(400, "InvalidArgument", failure.message, ArgumentName="Authorization")
+    raise ValueError(f"no S3 error for authentication failure {kind!r}")
 
 
 def lookup_key(access_key: str) -> tuple[str, Caller, dict | None]:
     """(secret, caller, credential record) for a known key; raises InvalidAccessKeyId."""
-    if access_key in ROOT_KEYS:
-        return ROOT_KEYS[access_key], _root(), None
-    record = moto_bridge.find_credentials(access_key)
-    if record is None or not record["active"]:
-        raise S3AuthError(403, "InvalidAccessKeyId",
-                          "The AWS Access Key Id you provided does not exist in our records.",
-                          AWSAccessKeyId=access_key)
-    caller = Caller(iam_eval.Principal(arn=record["arn"], account=record["account"]),
-                    list(record["policies"]), record["kind"])
-    return record["secret"], caller, record
+    try:
+        return principals.lookup_key(access_key)
+    except AuthFailure as failure:
+        raise s3_error(failure) from None
 
 
 def check_token(record: dict | None, token: str | None, access_key: str) -> None:
-    """A session key is known to S3 only together with its token."""
-    if record is None or record["session_token"] is None:
-        return
-    if not token:
-        raise S3AuthError(403, "InvalidAccessKeyId",
-                          "The AWS Access Key Id you provided does not exist in our records.",
-                          AWSAccessKeyId=access_key)
-    if not same_secret(token, record["session_token"]):
-        raise S3AuthError(400, "InvalidToken", "The provided token is malformed or otherwise invalid.",
-                          **{"Token-0": token})
+    try:
+        principals.check_token(record, token, access_key)
+    except AuthFailure as failure:
+        raise s3_error(failure) from None
 
 
 def check_token_expiry(record: dict | None, token: str | None) -> None:
-    """A URL outlives neither its own expiry nor the session credentials that signed it."""
-    if record is None or record["expiration"] is None:
-        return
-    if time.time() > record["expiration"].timestamp():
-        raise S3AuthError(400, "ExpiredToken", "The provided token has expired.", **{"Token-0": token or ""})
+    try:
+        principals.check_token_expiry(record, token)
+    except AuthFailure as failure:
+        raise s3_error(failure) from None
 
 
-def _query_pairs(raw: str) -> list[tuple[str, str]]:
-    pairs = []
-    for part in raw.split("&"):
-        if not part:
-            continue
-        name, _, value = part.partition("=")
-        pairs.append((unquote(name), unquote(value)))
-    return pairs
-
-
-def _headers(environ: dict[str, Any]) -> dict[str, str]:
-    headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
-    if environ.get("CONTENT_TYPE"):
-        headers["content-type"] = environ["CONTENT_TYPE"]
-    if environ.get("CONTENT_LENGTH"):
-        headers["content-length"] = environ["CONTENT_LENGTH"]
-    return headers
-
-
-def raw_path(environ: dict[str, Any]) -> str:
-    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or quote(environ.get("PATH_INFO", ""))
-    raw = raw.split("?", 1)[0]
-    if "://" in raw:
-        raw = "/" + raw.split("://", 1)[1].split("/", 1)[-1]
-    return raw
-
-
-def _uri_encode(text: str) -> str:
-    return quote(text, safe="-_.~")
-
-
-def sigv4_key(secret: str, date: str, region: str, service: str) -> bytes:
-    key = ("AWS4" + secret).encode()
-    for part in (date, region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return key
 
 
 def presigned_v4(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Caller:
@@ -170,7 +125,7 @@ def presigned_v4(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
         raise S3AuthError(400, "AuthorizationQueryParametersError", "X-Amz-Expires must be non-negative")
     secret, caller, record = lookup_key(access_key)
     check_token(record, params.get("X-Amz-Security-Token"), access_key)
-    headers = _headers(environ)
+    headers = sigv4.request_headers(environ)
     signed = params["X-Amz-SignedHeaders"].lower().split(";")
     # Every x-amz-* header the client sends must be signed (query parameters need not be).
     unsigned = sorted(h for h in headers if h.startswith("x-amz-") and h not in signed
@@ -179,25 +134,17 @@ def presigned_v4(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
         raise S3AuthError(403, "AccessDenied",
                           "There were headers present in the request which were not signed",
                           HeadersNotSigned=", ".join(unsigned))
-    canonical_query = "&".join(
-        f"{_uri_encode(k)}={_uri_encode(v)}" for k, v in sorted(pairs) if k != "X-Amz-Signature")
-    canonical_headers = "".join(
-        f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in signed)
     payload = (headers.get("x-amz-content-sha256", "") if "x-amz-content-sha256" in signed
                else params.get("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD"))
-    canonical_request = "\n".join([
-        environ["REQUEST_METHOD"].upper(), quote(unquote(raw_path(environ)), safe="/~"),
-        canonical_query, canonical_headers, ";".join(signed), payload])
-    string_to_sign = "\n".join([
-        "AWS4-HMAC-SHA256", params["X-Amz-Date"], f"{date}/{region}/{service}/aws4_request",
-        hashlib.sha256(canonical_request.encode()).hexdigest()])
-    expected = hmac.new(sigv4_key(secret, date, region, service), string_to_sign.encode(),
-                        hashlib.sha256).hexdigest()
+    canonical_request = sigv4.canonical_request(
+        environ["REQUEST_METHOD"], sigv4.canonical_uri(raw_path(environ), s3=True),
+        sigv4.canonical_query(pairs, leave_out="X-Amz-Signature"), headers, signed, payload)
+    string_to_sign = sigv4.string_to_sign(params["X-Amz-Date"], f"{date}/{region}/{service}/aws4_request",
+                                          canonical_request)
+    expected = sigv4.signature_v4(secret, date, region, service, string_to_sign)
     if not same_secret(expected, params["X-Amz-Signature"]):
         raise S3AuthError(
-            403, "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you provided. "
-            "Check your key and signing method.",
+            403, "SignatureDoesNotMatch", MISMATCH,
             AWSAccessKeyId=access_key, StringToSign=string_to_sign,
             SignatureProvided=params["X-Amz-Signature"], CanonicalRequest=canonical_request)
     now = time.time()
@@ -222,25 +169,16 @@ def presigned_v2(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
         raise S3AuthError(403, "AccessDenied", "Invalid date (should be seconds since epoch)",
                           Expires=params.get("Expires", ""))
     secret, caller, record = lookup_key(access_key)
-    headers = _headers(environ)
+    headers = sigv4.request_headers(environ)
     amz = {k: v for k, v in headers.items() if k.startswith("x-amz-")}
     amz.update({k.lower(): v for k, v in pairs if k.lower().startswith("x-amz-")})
     check_token(record, amz.get("x-amz-security-token"), access_key)
-    subresources = sorted((k, v) for k, v in pairs if k in _SUBRESOURCES)
-    resource = raw_path(environ)
-    if subresources:
-        resource += "?" + "&".join(f"{k}={v}" if v else k for k, v in subresources)
-    string_to_sign = "\n".join([
-        environ["REQUEST_METHOD"].upper(), headers.get("content-md5", ""),
-        headers.get("content-type", ""), str(expires)]) + "\n"
-    string_to_sign += "".join(f"{k}:{amz[k].strip()}\n" for k in sorted(amz)) + resource
-    expected = base64.b64encode(hmac.new(secret.encode(), string_to_sign.encode(),
-                                         hashlib.sha1).digest()).decode()
+    string_to_sign = sigv4.string_to_sign_v2(environ["REQUEST_METHOD"], headers, amz, str(expires),
+                                             raw_path(environ), pairs)
+    expected = sigv4.signature_v2(secret, string_to_sign)
     if not same_secret(expected, params.get("Signature", "")):
         raise S3AuthError(
-            403, "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you provided. "
-            "Check your key and signing method.",
+            403, "SignatureDoesNotMatch", MISMATCH,
             AWSAccessKeyId=access_key, StringToSign=string_to_sign,
             SignatureProvided=params.get("Signature", ""))
     now = time.time()
@@ -252,31 +190,18 @@ def presigned_v2(environ: dict[str, Any], pairs: list[tuple[str, str]]) -> Calle
     return caller
 
 
-_SUBRESOURCES = {
-    "acl", "cors", "delete", "lifecycle", "location", "logging", "notification", "partNumber",
-    "policy", "requestPayment", "tagging", "torrent", "uploadId", "uploads", "versionId",
-    "versioning", "versions", "website", "response-content-type", "response-content-language",
-    "response-expires", "response-cache-control", "response-content-disposition",
-    "response-content-encoding", "restore", "select", "select-type", "object-lock",
-}
-
-
 def header_signed(environ: dict[str, Any]) -> Caller:
-    """SDK requests: identify the principal from the access key (the signature is not checked)."""
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    match = re.search(r"Credential=([^/,\s]+)/", auth) or re.match(r"AWS ([^:]+):", auth)
-    access_key = match.group(1) if match else ""
-    if access_key not in ROOT_KEYS and moto_bridge.find_credentials(access_key) is None:
-        return _root()  # lenient: moto accepts any unknown key for SDK calls, and so do we
-    # A key the local AWS issued is checked: a deactivated one is refused, as on AWS.
-    _, caller, _ = lookup_key(access_key)
-    caller.how = "header"
-    return caller
+    """SDK requests: the Authorization header's signature (SigV4 or SigV2) checked against the
+    secret of its access key."""
+    try:
+        return principals.verify_header(environ, s3=True)
+    except AuthFailure as failure:
+        raise s3_error(failure) from None
 
 
 def authenticate(environ: dict[str, Any]) -> Caller:
     """The caller of an S3 request, or S3AuthError with S3's refusal."""
-    pairs = _query_pairs(environ.get("QUERY_STRING", ""))
+    pairs = sigv4.query_pairs(environ.get("QUERY_STRING", ""))
     names = {k for k, _ in pairs}
     if "X-Amz-Algorithm" in names or "X-Amz-Signature" in names:
         return presigned_v4(environ, pairs)

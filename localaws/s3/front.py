@@ -186,9 +186,9 @@ class S3Front:
         (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html)."""
         bucket, key = split_path(path)
         action = action_for(method, key, query, bucket)
-        if bucket and action != "s3:CreateBucket" and not moto_bridge.bucket_exists(bucket):
-            return error_response(404, "NoSuchBucket", "The specified bucket does not exist",
-                                  BucketName=bucket)
+        missing = self.bucket_missing(bucket) if action != "s3:CreateBucket" else None
+        if missing is not None:
+            return missing
         context = request_context(action, bucket, key, query, {**(headers or {}),
                                   **({"x-amz-copy-source": copy_source} if copy_source else {})})
         refused = self._authorize_action(caller, action, bucket, key, context)
@@ -199,6 +199,14 @@ class S3Front:
                 caller, "s3:GetObject", source_bucket, source_key or None,
                 request_context("s3:GetObject", source_bucket, source_key or None, {}, {}))
         return refused
+
+    @staticmethod
+    def bucket_missing(bucket: str) -> S3Response | None:
+        """404 NoSuchBucket for a bucket that does not exist, whoever asks."""
+        if bucket and not moto_bridge.bucket_exists(bucket):
+            return error_response(404, "NoSuchBucket", "The specified bucket does not exist",
+                                  BucketName=bucket)
+        return None
 
     def _authorize_action(self, caller: Caller, action: str, bucket: str,
                           key: str | None, context: dict[str, Any] | None = None) -> S3Response | None:
@@ -308,6 +316,34 @@ class S3Front:
 
     # --- requests from clients (SDKs, presigned URLs, browsers) --------------------------------
 
+    def authorize_each_deletion(self, caller: Caller, environ: dict[str, Any], bucket: str) -> S3Response | None:
+        """DeleteObjects (multi-object delete) needs s3:DeleteObject on each object it names
+        (s3:DeleteObjectVersion for a version), not on the bucket
+        (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html). The body
+        (at most 1,000 keys) is read and put back for moto. S3 answers a refused key inside the
+        200 result; here the first refused key refuses the whole request."""
+        import xml.etree.ElementTree as ElementTree
+
+        from werkzeug.wsgi import get_input_stream
+
+        body = get_input_stream(environ).read()
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+        try:
+            root = ElementTree.fromstring(body)
+        except ElementTree.ParseError:
+            return None  # moto answers MalformedXML
+        for element in root.iter():
+            if element.tag.rsplit("}", 1)[-1] != "Object":
+                continue
+            fields = {child.tag.rsplit("}", 1)[-1]: child.text or "" for child in element}
+            if "Key" not in fields:
+                continue
+            action = "s3:DeleteObjectVersion" if fields.get("VersionId") else "s3:DeleteObject"
+            refused = self._authorize_action(caller, action, bucket, fields["Key"])
+            if refused is not None:
+                return refused
+        return None
+
     def handle(self, environ: dict[str, Any], start_response: Any, s3_app: Any) -> Any:
         """Authenticate and authorize a client's S3 request, then let moto's S3 serve it."""
         if environ["REQUEST_METHOD"] == "OPTIONS":  # a CORS preflight: never authenticated
@@ -330,8 +366,11 @@ class S3Front:
         hoist_query_headers(environ)
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
         op = classify(environ["REQUEST_METHOD"], bucket, key, environ.get("QUERY_STRING", ""), headers)
-        refused = self.key_too_long(environ["REQUEST_METHOD"], path) or self.authorize(
-            caller, environ["REQUEST_METHOD"], path, op.query, headers.get("x-amz-copy-source"), headers)
+        if op.name == "DeleteObjects":  # authorized key by key, not on the bucket
+            refused = self.bucket_missing(bucket) or self.authorize_each_deletion(caller, environ, bucket)
+        else:
+            refused = self.key_too_long(environ["REQUEST_METHOD"], path) or self.authorize(
+                caller, environ["REQUEST_METHOD"], path, op.query, headers.get("x-amz-copy-source"), headers)
         if refused is not None:
             return refuse(environ, start_response, refused)
         # Authorized here; moto sees no presigned parameters (operation.py drops them) and must

@@ -46,7 +46,8 @@ from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 from werkzeug.wsgi import get_input_stream
 
-from .auth import Caller, S3AuthError, check_token, check_token_expiry, lookup_key, same_secret, sigv4_key
+from ..sigv4 import signing_key as sigv4_key
+from .auth import Caller, S3AuthError, check_token, check_token_expiry, lookup_key, same_secret
 from .errors import S3Response, error_response, refuse
 
 # Fields that need no condition (x-ignore-* neither).
