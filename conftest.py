@@ -10,6 +10,7 @@ kernels get them from the hook below, papermill's from tests/test_notebooks.py).
 """
 import contextlib
 import os
+import re
 import time
 
 import pytest
@@ -118,6 +119,38 @@ def local_aws():
     """The running local AWS (localaws.server.Server)."""
     assert _server is not None
     return _server
+
+
+# --- how xdist shares the tests out ----------------------------------------------------------------
+# Tests go one by one to whichever worker is free, except where a file's tests must stay
+# together: the cells of a notebook (nbval runs them in order, in one kernel) and the tests of a
+# file that share a module- or class-scoped fixture (an API, a JupyterLab, a browser, built once
+# per file rather than once per worker). The controller never collects, so it tells those files
+# by their text. (xdist's own `--dist loadgroup` does the same from marks, but it sets a node id
+# attribute that pytest 9 no longer reads, so its groups fall apart.)
+SHARED_STATE = re.compile(r'scope="(module|class)"|conformance_kit')
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    root = config.rootpath
+    together: dict[str, bool] = {}
+
+    def keeps_together(file: str) -> bool:
+        if file not in together:
+            path = root / file
+            together[file] = file.endswith(".ipynb") or (
+                path.suffix == ".py" and path.is_file()
+                and SHARED_STATE.search(path.read_text(encoding="utf-8")) is not None)
+        return together[file]
+
+    class FileWhereShared(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return file if keeps_together(file) else nodeid
+
+    return FileWhereShared(config, log)
 
 
 # --- reliability counts -----------------------------------------------------------------------
