@@ -594,3 +594,15 @@ def test_boto3_sigv4_uploads_sign_the_real_sha256_and_pass(endpoint, bucket):
     assert [v.decode() if isinstance(v, bytes) else v for v in sent] == [
         hashlib.sha256(b"hashed by botocore").hexdigest()]
     assert s3.get_object(Bucket=bucket, Key="real")["Body"].read() == b"hashed by botocore"
+
+
+def test_s3_checks_the_signed_sha256_of_small_documents_too(endpoint, bucket):
+    """A bucket configuration whose body changed after signing changes nothing."""
+    s3 = client(endpoint, "s3")
+    signed = b'<Tagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag></TagSet></Tagging>'
+    sent = signed.replace(b"blue", b"red!")
+    answer = sent_other_than_signed(f"{endpoint}/{bucket}?tagging", signed, sent)
+    assert answer.status_code == 400 and "<Code>XAmzContentSHA256Mismatch</Code>" in answer.text
+    assert refusal(lambda: s3.get_bucket_tagging(Bucket=bucket))[1] == "NoSuchTagSet"
+    assert sent_other_than_signed(f"{endpoint}/{bucket}?tagging", signed, signed).status_code == 204
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "team", "Value": "blue"}]

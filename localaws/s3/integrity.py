@@ -26,14 +26,12 @@ https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html,
 https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html,
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html.
 
-The body of a PutObject or UploadPart sent with a hex ``x-amz-content-sha256`` (what SigV4
-signed as its payload hash) is hashed as it is read and compared before anything is stored:
-``400 XAmzContentSHA256Mismatch`` with ``ClientComputedContentSHA256`` and
-``S3ComputedContentSHA256`` otherwise.
+A body sent with a hex ``x-amz-content-sha256`` (what SigV4 signed as its payload hash) is
+hashed and compared before anything is stored or changed: ``400 XAmzContentSHA256Mismatch``
+with ``ClientComputedContentSHA256`` and ``S3ComputedContentSHA256`` otherwise (PutObject and
+UploadPart as the body is spooled, other requests' small documents read whole).
 
-Limitations: the chunk signatures of aws-chunked bodies are not verified, nor is the
-``x-amz-content-sha256`` of requests with other bodies (bucket configurations, Complete's
-document, DeleteObjects); a concurrent conditional write gets 412, never
+Limitations: the chunk signatures of aws-chunked bodies are not verified; a concurrent conditional write gets 412, never
 ``409 ConditionalRequestConflict``; UploadPartCopy parts carry no checksum, so an upload that
 has one gets no whole-object checksum.
 """
@@ -329,6 +327,19 @@ def _spool(environ: dict[str, Any], algorithms: set[str]) -> Spooled:
         environ["HTTP_X_AMZ_CONTENT_SHA256"] = "UNSIGNED-PAYLOAD"
     computed = {alg: base64.b64encode(h.digest()).decode() for alg, h in hashers.items() if alg != "md5"}
     return Spooled(computed, md5, size, trailers, content_sha256)
+
+
+def small_body_sha256_mismatch(environ: dict[str, Any], op: Operation) -> S3Response | None:
+    """The same comparison for every request but the uploads (whose bodies ``_spool`` hashes as
+    it stores them): their bodies are small XML or JSON documents (a bucket policy, CORS rules,
+    CompleteMultipartUpload, DeleteObjects), read whole and put back for moto."""
+    if op.name in ("PutObject", "UploadPart") or _aws_chunked(environ) or \
+            not _HEX_SHA256.fullmatch(environ.get("HTTP_X_AMZ_CONTENT_SHA256", "")):
+        return None
+    body = get_input_stream(environ).read()
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    environ["wsgi.input_terminated"] = True
+    return _content_sha256_mismatch(environ, Spooled({}, "", len(body), {}, hashlib.sha256(body).hexdigest()))
 
 
 def _content_sha256_mismatch(environ: dict[str, Any], spooled: Spooled) -> S3Response | None:
