@@ -7,7 +7,9 @@ error shape (S3 does the same in ``s3/auth.py`` and ``s3/front.py``):
    access key is ``InvalidClientTokenId`` (query and REST-XML protocols: IAM, STS,
    CloudFront) or ``UnrecognizedClientException`` (JSON protocols: Lambda, API Gateway,
    CloudWatch Logs), "The security token included in the request is invalid."; a signature
-   the key's secret does not give is ``SignatureDoesNotMatch`` / ``InvalidSignatureException``;
+   the key's secret does not give is ``SignatureDoesNotMatch`` / ``InvalidSignatureException``,
+   and so is a request time outside the service's window ("Signature expired: 20250101T000000Z
+   is now earlier than ..."; 15 minutes for IAM and STS, 5 for Lambda and CloudWatch Logs);
 2. the caller's identity policies (``iam_eval``), unless the caller is the account's root: each
    request is named as an IAM action on a resource ARN (the operation found in botocore's model
    of the service, its resource from the request's parameters, :data:`RESOURCES`), plus
@@ -83,6 +85,9 @@ _CODES = {
     principals.EXPIRED_TOKEN: ("ExpiredToken", "ExpiredTokenException",
                                "The security token included in the request is expired"),
     principals.MALFORMED: ("IncompleteSignature", "IncompleteSignatureException", ""),
+    # "Signature expired: ..." / "Signature not yet current: ..." (principals.check_request_time)
+    principals.SKEWED: ("SignatureDoesNotMatch", "InvalidSignatureException", ""),
+    principals.MISSING_DATE: ("IncompleteSignature", "IncompleteSignatureException", ""),
 }
 
 
@@ -373,7 +378,7 @@ def check(environ: dict[str, Any], service: str, *, routed_here: bool = False) -
         return None
     body = read_body(environ)
     try:
-        caller = principals.verify_header(environ, s3=False,
+        caller = principals.verify_header(environ, s3=False, service=service,
                                           body_sha256=lambda: hashlib.sha256(body).hexdigest())
     except AuthFailure as failure:
         if failure.kind == principals.BAD_SIGNATURE:  # what a client author needs to compare

@@ -14,15 +14,23 @@ of the body, or for S3 ``x-amz-content-sha256`` as sent, so ``UNSIGNED-PAYLOAD``
 aws-chunked ``STREAMING-*`` values sign as sent) and S3's SigV2 header
 (``AWS AKID:signature``, which S3 still accepts for buckets created before June 2020).
 
-Limitations: the request time is not checked against the clock (AWS refuses signatures more
-than 15 minutes off); the chunk signatures of ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD`` bodies are
-not verified, nor is an S3 body compared with the hex SHA-256 its ``x-amz-content-sha256``
-announces (S3: ``XAmzContentSHA256Mismatch``).
+The request time (``X-Amz-Date``, else ``Date``) must be within the service's window of the
+server's clock (:data:`MAX_SKEW`), checked once the key is known and before the signature: a
+request outside it is :data:`SKEWED` ("Signature expired" / "Signature not yet current"), one
+without a readable time :data:`MISSING_DATE`.
+
+An S3 body is compared with the hex SHA-256 its ``x-amz-content-sha256`` announces where it is
+read (``s3/integrity.py``: ``XAmzContentSHA256Mismatch``).
+
+Limitations: the chunk signatures of ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD`` bodies are not
+verified.
 """
 from __future__ import annotations
 
 import time
+from calendar import timegm
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable
 
 from . import iam_eval, moto_bridge, sigv4
@@ -37,6 +45,16 @@ BAD_TOKEN = "bad_token"              # a session key with another session's toke
 EXPIRED_TOKEN = "expired_token"      # the session has ended
 MALFORMED = "malformed"              # an Authorization header that is not SigV4/SigV2
 MISSING_PAYLOAD_HASH = "missing_payload_hash"  # S3 SigV4 without x-amz-content-sha256
+SKEWED = "skewed"                    # the request time is too far from the server's clock
+MISSING_DATE = "missing_date"        # neither X-Amz-Date nor Date holds a time
+
+# How far a header-signed request's time may be from the server's clock, in minutes, as each
+# service answers: 15 for S3 (MaxAllowedSkewMilliseconds 900000) and STS ("... - 15 min."),
+# 5 for Lambda and CloudWatch Logs ("... - 5 min."), as their recorded answers say; IAM's is
+# taken to be STS's, and the others get the five minutes the IAM User Guide gives "in most
+# cases" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-signing.html).
+MAX_SKEW = {"s3": 15, "sts": 15, "iam": 15, "lambda": 5, "logs": 5}
+DEFAULT_SKEW = 5
 
 
 @dataclass
@@ -97,6 +115,47 @@ def check_token_expiry(record: dict | None, token: str | None) -> None:
         raise AuthFailure(EXPIRED_TOKEN, token=token or "")
 
 
+def request_time(headers: dict[str, str]) -> tuple[str, float]:
+    """(the time as sent, seconds since the epoch) of X-Amz-Date, else Date; AuthFailure
+    MISSING_DATE when neither holds a time (ISO 8601 basic, or an HTTP date), with the
+    words the SigV4 services use (S3 has its own)."""
+    sent = headers.get("x-amz-date") or headers.get("date") or ""
+    try:
+        return sent, float(timegm(time.strptime(sent.strip(), "%Y%m%dT%H%M%SZ")))
+    except ValueError:
+        pass
+    try:
+        return sent, parsedate_to_datetime(sent).timestamp()
+    except (TypeError, ValueError, IndexError):
+        raise AuthFailure(MISSING_DATE, message="Authorization header requires existence of either a "
+                          "'X-Amz-Date' or a 'Date' header. Authorization="
+                          + headers.get("authorization", "")) from None
+
+
+def _stamp(seconds: float) -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(seconds))
+
+
+def check_request_time(headers: dict[str, str], minutes: int, access_key: str = "") -> None:
+    """AuthFailure SKEWED when the request's time is more than ``minutes`` from the server's
+    clock; its message is the one the SigV4 services answer with, e.g. "Signature expired:
+    20250101T000000Z is now earlier than 20250101T001500Z (20250101T003000Z - 15 min.)"."""
+    sent, at = request_time(headers)
+    now = time.time()
+    window = minutes * 60
+    if at < now - window:
+        message = (f"Signature expired: {_stamp(at)} is now earlier than {_stamp(now - window)} "
+                   f"({_stamp(now)} - {minutes} min.)")
+    elif at > now + window:
+        message = (f"Signature not yet current: {_stamp(at)} is still later than "
+                   f"{_stamp(now + window)} ({_stamp(now)} + {minutes} min.)")
+    else:
+        return
+    raise AuthFailure(SKEWED, access_key, message, RequestTime=sent,
+                      ServerTime=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+                      MaxAllowedSkewMilliseconds=str(window * 1000))
+
+
 def header_access_key(environ: dict[str, Any]) -> str | None:
     """The access key an Authorization header names (None when it names none)."""
     value = environ.get("HTTP_AUTHORIZATION", "")
@@ -111,23 +170,26 @@ def header_access_key(environ: dict[str, Any]) -> str | None:
 
 
 def verify_header(environ: dict[str, Any], *, s3: bool,
-                  body_sha256: Callable[[], str] | None = None) -> Caller:
+                  body_sha256: Callable[[], str] | None = None, service: str | None = None) -> Caller:
     """The caller of a request signed in its Authorization header, its signature checked
     against the key's secret; AuthFailure otherwise.
 
     ``body_sha256`` gives the payload hash of every service but S3, which hash the body
-    themselves; S3 SigV4 requests must send theirs in ``x-amz-content-sha256``."""
+    themselves; S3 SigV4 requests must send theirs in ``x-amz-content-sha256``. ``service``
+    chooses the clock-skew window (:data:`MAX_SKEW`; S3's when ``s3``)."""
+    minutes = MAX_SKEW["s3"] if s3 else MAX_SKEW.get(service or "", DEFAULT_SKEW)
     value = environ.get("HTTP_AUTHORIZATION", "")
     headers = sigv4.request_headers(environ)
     try:
         if value.startswith("AWS ") and s3:
-            return _verify_v2(environ, headers, *sigv4.parse_v2_header(value))
+            return _verify_v2(environ, headers, *sigv4.parse_v2_header(value), minutes=minutes)
         auth = sigv4.parse_v4_header(value)
     except sigv4.Malformed as err:
         raise AuthFailure(MALFORMED, message=str(err))
     secret, caller, record = lookup_key(auth.access_key)
     token = headers.get("x-amz-security-token")
     check_token(record, token, auth.access_key)
+    check_request_time(headers, minutes, auth.access_key)
     if not s3:  # the service hashes the body itself
         payload = body_sha256() if body_sha256 else sigv4.EMPTY_SHA256
     elif "x-amz-content-sha256" in headers:
@@ -150,11 +212,12 @@ def verify_header(environ: dict[str, Any], *, s3: bool,
 
 
 def _verify_v2(environ: dict[str, Any], headers: dict[str, str], access_key: str,
-               signature: str) -> Caller:
+               signature: str, *, minutes: int) -> Caller:
     secret, caller, record = lookup_key(access_key)
     amz = {k: v for k, v in headers.items() if k.startswith("x-amz-")}
     token = amz.get("x-amz-security-token")
     check_token(record, token, access_key)
+    check_request_time(headers, minutes, access_key)
     # "if you include the x-amz-date header, use the empty string for the Date"
     date = "" if "x-amz-date" in amz else headers.get("date", "")
     to_sign = sigv4.string_to_sign_v2(environ["REQUEST_METHOD"], headers, amz, date,

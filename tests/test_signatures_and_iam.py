@@ -400,3 +400,209 @@ def test_unsigned_calls_to_apis_the_local_aws_serves_itself_are_refused(endpoint
     assert invoke.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
     oai = requests.get(f"{endpoint}/2020-05-31/origin-access-identity/cloudfront")
     assert oai.status_code == 403 and "<Code>MissingAuthenticationToken</Code>" in oai.text
+
+
+# --- the request time against the clock ----------------------------------------------------------
+#
+# "In most cases, a request must reach AWS within five minutes of the time stamp in the request.
+# Otherwise, AWS denies the request" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-signing.html);
+# S3 allows 15 minutes, "RequestTimeTooSkewed: The difference between the request time and the
+# current time is too large." (403, https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList)
+# with RequestTime, ServerTime and MaxAllowedSkewMilliseconds 900000 in its XML, as S3 sends them.
+# The SigV4 services answer "Signature expired: 20160609T184512Z is now earlier than
+# 20160610T013008Z (20160610T014508Z - 15 min.)" (STS, 403 SignatureDoesNotMatch), "... - 5 min."
+# (Lambda 403, CloudWatch Logs 400, InvalidSignatureException) and "Signature not yet current:
+# T is still later than T' (NOW + 15 min.)" for a clock that runs fast: their recorded answers.
+
+import datetime as _dt
+import re
+import time
+
+import botocore.auth
+
+SKEW_WINDOW = {"s3": 15, "iam": 15, "sts": 15, "cloudfront": 5, "lambda": 5, "apigateway": 5, "logs": 5}
+SKEW_CODE = {"s3": (403, "RequestTimeTooSkewed"), "iam": (403, "SignatureDoesNotMatch"),
+             "sts": (403, "SignatureDoesNotMatch"), "cloudfront": (403, "SignatureDoesNotMatch"),
+             "lambda": (403, "InvalidSignatureException"),
+             "apigateway": (403, "InvalidSignatureException"), "logs": (400, "InvalidSignatureException")}
+STAMP = r"\d{8}T\d{6}Z"
+
+
+@pytest.fixture
+def client_clock(monkeypatch):
+    """Sets the clock botocore signs with (SigV4's X-Amz-Date, SigV2's Date) this many minutes
+    off the real one, as on a machine whose clock is wrong."""
+    def set_offset(minutes):
+        shifted = lambda: _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(minutes=minutes)  # noqa: E731
+        monkeypatch.setattr(botocore.auth, "get_current_datetime",
+                            lambda remove_tzinfo=True: shifted().replace(tzinfo=None) if remove_tzinfo else shifted())
+        monkeypatch.setattr(botocore.auth.HmacV1Auth, "_get_date",
+                            lambda self: shifted().strftime("%a, %d %b %Y %H:%M:%S GMT"))
+    return set_offset
+
+
+@pytest.mark.parametrize("service", sorted(CALLS))
+def test_a_request_signed_too_long_ago_is_refused_with_the_services_words(endpoint, service, client_clock):
+    minutes = SKEW_WINDOW[service]
+    client_clock(-(minutes + 2))
+    status, code, message = refusal(lambda: CALLS[service](client(endpoint, service)))
+    assert (status, code) == SKEW_CODE[service]
+    if service == "s3":
+        assert message == "The difference between the request time and the current time is too large."
+    else:
+        assert re.fullmatch(rf"Signature expired: {STAMP} is now earlier than {STAMP} \({STAMP} - {minutes} min\.\)",
+                            message), message
+
+
+@pytest.mark.parametrize("service", sorted(CALLS))
+def test_a_request_dated_in_the_future_is_refused_too(endpoint, service, client_clock):
+    minutes = SKEW_WINDOW[service]
+    client_clock(minutes + 2)
+    status, code, message = refusal(lambda: CALLS[service](client(endpoint, service)))
+    assert (status, code) == SKEW_CODE[service]
+    if service != "s3":
+        assert re.fullmatch(rf"Signature not yet current: {STAMP} is still later than {STAMP} "
+                            rf"\({STAMP} \+ {minutes} min\.\)", message), message
+
+
+@pytest.mark.parametrize("service", sorted(CALLS))
+def test_a_clock_a_few_minutes_off_is_within_every_services_window(endpoint, service, client_clock):
+    client_clock(-3)
+    CALLS[service](client(endpoint, service))
+    client_clock(3)
+    CALLS[service](client(endpoint, service))
+
+
+def test_s3_and_sts_allow_fifteen_minutes_lambda_five(endpoint, client_clock):
+    client_clock(-10)
+    client(endpoint, "s3").list_buckets()
+    client(endpoint, "sts").get_caller_identity()
+    assert refusal(lambda: client(endpoint, "lambda").list_functions())[1] == "InvalidSignatureException"
+
+
+def test_s3_says_when_the_request_was_made_and_what_time_it_is(endpoint, client_clock):
+    """RequestTime is X-Amz-Date as sent; ServerTime S3's clock; MaxAllowedSkewMilliseconds 900000."""
+    client_clock(-30)
+    with pytest.raises(ClientError) as caught:
+        client(endpoint, "s3").list_buckets()
+    error = caught.value.response["Error"]
+    sent = _dt.datetime.strptime(error["RequestTime"], "%Y%m%dT%H%M%SZ").replace(tzinfo=_dt.timezone.utc)
+    server = _dt.datetime.strptime(error["ServerTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc)
+    assert _dt.timedelta(minutes=29) < server - sent < _dt.timedelta(minutes=31)
+    assert abs(server.timestamp() - time.time()) < 60
+    assert error["MaxAllowedSkewMilliseconds"] == "900000"
+
+
+def test_s3_sigv2_is_checked_against_its_date_header(endpoint, bucket, client_clock):
+    """SigV2 signs the Date header (https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html),
+    which S3 compares with its clock the same way."""
+    client_clock(-20)
+    with pytest.raises(ClientError) as caught:
+        client(endpoint, "s3", signature_version="s3").put_object(Bucket=bucket, Key="late", Body=b"x")
+    assert caught.value.response["Error"]["Code"] == "RequestTimeTooSkewed"
+    assert caught.value.response["Error"]["RequestTime"].endswith(" GMT")
+    client_clock(0)
+    assert "Contents" not in client(endpoint, "s3").list_objects_v2(Bucket=bucket)
+
+
+def test_a_default_boto3_client_does_not_retry_a_skewed_request(endpoint, client_clock):
+    """botocore neither corrects its clock nor retries these errors (its retry rules name neither
+    RequestTimeTooSkewed nor InvalidSignatureException): the learner sees AWS's words at once."""
+    client_clock(-20)
+    default = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                           aws_access_key_id="test", aws_secret_access_key="test")
+    with pytest.raises(ClientError) as caught:
+        default.list_buckets()
+    assert caught.value.response["Error"]["Code"] == "RequestTimeTooSkewed"
+    assert caught.value.response["ResponseMetadata"]["RetryAttempts"] == 0
+
+
+def test_a_signed_request_without_a_time_is_refused(endpoint, bucket):
+    """S3: 403 AccessDenied "AWS authentication requires a valid Date or x-amz-date header";
+    the SigV4 services: IncompleteSignature "Authorization header requires existence of either a
+    'X-Amz-Date' or a 'Date' header." (https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html)."""
+    url = f"{endpoint}/{bucket}/undated"
+    request = AWSRequest(method="PUT", url=url, data=b"x",
+                         headers={"x-amz-content-sha256": hashlib.sha256(b"x").hexdigest()})
+    S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(request)
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "x-amz-date"}
+    answer = requests.put(url, data=b"x", headers=headers)
+    assert answer.status_code == 403 and "<Code>AccessDenied</Code>" in answer.text
+    assert "AWS authentication requires a valid Date or x-amz-date header" in answer.text
+
+    from botocore.auth import SigV4Auth
+
+    sts = AWSRequest(method="POST", url=f"{endpoint}/", data="Action=GetCallerIdentity&Version=2011-06-15",
+                     headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    SigV4Auth(Credentials("test", "test"), "sts", "us-east-1").add_auth(sts)
+    headers = {k: v for k, v in sts.headers.items() if k.lower() != "x-amz-date"}
+    answer = requests.post(f"{endpoint}/", data=sts.body, headers=headers)
+    assert answer.status_code == 403 and "<Code>IncompleteSignature</Code>" in answer.text
+    assert "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header." in answer.text
+
+
+# --- the body against the payload hash it was signed with -----------------------------------------
+
+def sent_other_than_signed(url, signed, sent):
+    """A PUT signed (botocore's S3 signer, which hashes the body into x-amz-content-sha256) over
+    one body and sent with another."""
+    request = AWSRequest(method="PUT", url=url, data=signed)
+    S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(request)
+    assert request.headers["x-amz-content-sha256"] == hashlib.sha256(signed).hexdigest()
+    return requests.put(url, data=sent, headers=dict(request.headers.items()))
+
+
+def test_s3_refuses_a_body_that_is_not_what_its_signed_sha256_announced(endpoint, bucket):
+    """A SigV4 body is signed through x-amz-content-sha256; S3 hashes what arrives and answers a
+    difference with 400 XAmzContentSHA256Mismatch "The provided 'x-amz-content-sha256' header does
+    not match what was computed." with ClientComputedContentSHA256 and S3ComputedContentSHA256
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList,
+    https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html), storing nothing."""
+    signed = b"what the client signed, hashed " * 100000  # 3 MB: spooled to a file, not memory
+    body = signed.replace(b"signed", b"sent!!")  # changed after signing, same length
+    announced = hashlib.sha256(signed).hexdigest()
+    answer = sent_other_than_signed(f"{endpoint}/{bucket}/swapped", signed, body)
+    assert answer.status_code == 400, answer.text
+    assert "<Code>XAmzContentSHA256Mismatch</Code>" in answer.text
+    assert ("<Message>The provided 'x-amz-content-sha256' header does not match what was computed.</Message>"
+            in answer.text)
+    assert f"<ClientComputedContentSHA256>{announced}</ClientComputedContentSHA256>" in answer.text
+    assert f"<S3ComputedContentSHA256>{hashlib.sha256(body).hexdigest()}</S3ComputedContentSHA256>" in answer.text
+    assert "Contents" not in client(endpoint, "s3").list_objects_v2(Bucket=bucket)
+
+
+def test_s3_checks_each_parts_signed_sha256_too(endpoint, bucket):
+    s3 = client(endpoint, "s3")
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="parts")["UploadId"]
+    try:
+        url = f"{endpoint}/{bucket}/parts?partNumber=1&uploadId={upload}"
+        answer = sent_other_than_signed(url, b"p" * 1024, b"q" * 1024)
+        assert answer.status_code == 400 and "<Code>XAmzContentSHA256Mismatch</Code>" in answer.text
+        assert s3.list_parts(Bucket=bucket, Key="parts", UploadId=upload).get("Parts", []) == []
+    finally:
+        s3.abort_multipart_upload(Bucket=bucket, Key="parts", UploadId=upload)
+
+
+def test_boto3_sigv4_uploads_sign_the_real_sha256_and_pass(endpoint, bucket):
+    """boto3 signs the body's SHA-256 when it sends no trailer checksum (when_required) over
+    plain HTTP: the check passes for a client we did not write."""
+    s3 = client(endpoint, "s3", request_checksum_calculation="when_required")
+    sent = []
+    s3.meta.events.register("before-send.s3.PutObject",
+                            lambda request, **_: sent.append(request.headers["x-amz-content-sha256"]))
+    s3.put_object(Bucket=bucket, Key="real", Body=b"hashed by botocore")
+    assert [v.decode() if isinstance(v, bytes) else v for v in sent] == [
+        hashlib.sha256(b"hashed by botocore").hexdigest()]
+    assert s3.get_object(Bucket=bucket, Key="real")["Body"].read() == b"hashed by botocore"
+
+
+def test_s3_checks_the_signed_sha256_of_small_documents_too(endpoint, bucket):
+    """A bucket configuration whose body changed after signing changes nothing."""
+    s3 = client(endpoint, "s3")
+    signed = b'<Tagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag></TagSet></Tagging>'
+    sent = signed.replace(b"blue", b"red!")
+    answer = sent_other_than_signed(f"{endpoint}/{bucket}?tagging", signed, sent)
+    assert answer.status_code == 400 and "<Code>XAmzContentSHA256Mismatch</Code>" in answer.text
+    assert refusal(lambda: s3.get_bucket_tagging(Bucket=bucket))[1] == "NoSuchTagSet"
+    assert sent_other_than_signed(f"{endpoint}/{bucket}?tagging", signed, signed).status_code == 204
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "team", "Value": "blue"}]

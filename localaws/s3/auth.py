@@ -16,8 +16,12 @@ The signature arithmetic is ``sigv4.py``'s and the key lookup ``principals.py``'
 every other service; this module gives their failures S3's words
 (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
 
+A header-signed request whose time (``X-Amz-Date``, else ``Date``) is more than 15 minutes
+from the server's clock is ``403 RequestTimeTooSkewed`` with ``RequestTime``, ``ServerTime`` and
+``MaxAllowedSkewMilliseconds``; one without a time ``403 AccessDenied``.
+
 Limitations: the chunk signatures of aws-chunked bodies are not verified (their trailing
-checksums are, in integrity.py); request times are not compared with the clock.
+checksums are, in integrity.py).
 """
 from __future__ import annotations
 
@@ -64,6 +68,13 @@ def s3_error(failure: AuthFailure) -> S3AuthError:
     if kind == principals.MISSING_PAYLOAD_HASH:
         return S3AuthError(400, "InvalidRequest",
                            "Missing required header for this request: x-amz-content-sha256")
+    if kind == principals.SKEWED:
+        return S3AuthError(403, "RequestTimeTooSkewed",
+                           "The difference between the request time and the current time is too large.",
+                           **failure.details)
+    if kind == principals.MISSING_DATE:
+        return S3AuthError(403, "AccessDenied",
+                           "AWS authentication requires a valid Date or x-amz-date header")
     if kind == principals.MALFORMED:
         return S3AuthError(400, "InvalidArgument", failure.message, ArgumentName="Authorization")
     raise ValueError(f"no S3 error for authentication failure {kind!r}")

@@ -376,4 +376,9 @@ class S3Front:
         # Authorized here; moto sees no presigned parameters (operation.py drops them) and must
         # not take the request for an unsigned one (it refuses those overwrites of objects).
         environ.setdefault("HTTP_AUTHORIZATION", MOTO_AUTHORIZATION)
+        from .integrity import small_body_sha256_mismatch
+
+        mismatch = small_body_sha256_mismatch(environ, op)
+        if mismatch is not None:
+            return refuse(environ, start_response, mismatch)
         return self.integrity.serve(environ, start_response, s3_app, op)

@@ -26,8 +26,12 @@ https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html,
 https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html,
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html.
 
-Limitations: the chunk signatures of aws-chunked bodies are not verified (nor are
-Authorization-header signatures, auth.py); a concurrent conditional write gets 412, never
+A body sent with a hex ``x-amz-content-sha256`` (what SigV4 signed as its payload hash) is
+hashed and compared before anything is stored or changed: ``400 XAmzContentSHA256Mismatch``
+with ``ClientComputedContentSHA256`` and ``S3ComputedContentSHA256`` otherwise (PutObject and
+UploadPart as the body is spooled, other requests' small documents read whole).
+
+Limitations: the chunk signatures of aws-chunked bodies are not verified; a concurrent conditional write gets 412, never
 ``409 ConditionalRequestConflict``; UploadPartCopy parts carry no checksum, so an upload that
 has one gets no whole-object checksum.
 """
@@ -68,6 +72,7 @@ _GET_ONLY_HEADERS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SI
                      "HTTP_IF_UNMODIFIED_SINCE", "HTTP_ORIGIN")
 MAX_COMPLETE_DOCUMENT = 4 * 1024 * 1024  # 10,000 <Part> elements with checksums fit easily
 MAX_CHUNK_LINE = 4096
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 _CRC_MODELS = {"crc32": anycrc.Model("CRC32"), "crc32c": anycrc.Model("CRC32-ISCSI"),
                "crc64nvme": anycrc.Model("CRC64-NVME")}
@@ -272,8 +277,10 @@ def _plain(stream: Any) -> Iterable[bytes]:
 class Spooled:
     """A request body read into a temporary file, with its digests."""
 
-    def __init__(self, computed: dict[str, str], md5: str, size: int, trailers: dict[str, str]) -> None:
+    def __init__(self, computed: dict[str, str], md5: str, size: int, trailers: dict[str, str],
+                 content_sha256: str | None = None) -> None:
         self.computed, self.md5, self.size, self.trailers = computed, md5, size, trailers
+        self.content_sha256 = content_sha256  # hex, when the client announced one to compare
         self.algorithm = DEFAULT_ALGORITHM  # the object's checksum: the one sent, or S3's default
 
 
@@ -289,6 +296,8 @@ def _spool(environ: dict[str, Any], algorithms: set[str]) -> Spooled:
     if not known_md5:
         hashers["md5"] = hashlib.md5()
     chunked = _aws_chunked(environ)
+    if not chunked and _HEX_SHA256.fullmatch(environ.get("HTTP_X_AMZ_CONTENT_SHA256", "")):
+        hashers["content-sha256"] = hashlib.sha256()  # the payload hash the signature covers
     trailers: dict[str, str] = {}
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
     size = 0
@@ -303,6 +312,7 @@ def _spool(environ: dict[str, Any], algorithms: set[str]) -> Spooled:
         spool.close()
         raise
     md5 = known_md5 or hashers.pop("md5").hexdigest()
+    content_sha256 = hashers.pop("content-sha256").hexdigest() if "content-sha256" in hashers else None
     environ[moto_bridge.BODY_ENVIRON_KEY] = moto_bridge.FileBody(spool, size, md5)
     environ["wsgi.input"] = io.BytesIO(b"")
     environ["CONTENT_LENGTH"] = "0"
@@ -316,7 +326,34 @@ def _spool(environ: dict[str, Any], algorithms: set[str]) -> Spooled:
             environ.pop(name, None)
         environ["HTTP_X_AMZ_CONTENT_SHA256"] = "UNSIGNED-PAYLOAD"
     computed = {alg: base64.b64encode(h.digest()).decode() for alg, h in hashers.items() if alg != "md5"}
-    return Spooled(computed, md5, size, trailers)
+    return Spooled(computed, md5, size, trailers, content_sha256)
+
+
+def small_body_sha256_mismatch(environ: dict[str, Any], op: Operation) -> S3Response | None:
+    """The same comparison for every request but the uploads (whose bodies ``_spool`` hashes as
+    it stores them): their bodies are small XML or JSON documents (a bucket policy, CORS rules,
+    CompleteMultipartUpload, DeleteObjects), read whole and put back for moto."""
+    if op.name in ("PutObject", "UploadPart") or _aws_chunked(environ) or \
+            not _HEX_SHA256.fullmatch(environ.get("HTTP_X_AMZ_CONTENT_SHA256", "")):
+        return None
+    body = get_input_stream(environ).read()
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    environ["wsgi.input_terminated"] = True
+    return _content_sha256_mismatch(environ, Spooled({}, "", len(body), {}, hashlib.sha256(body).hexdigest()))
+
+
+def _content_sha256_mismatch(environ: dict[str, Any], spooled: Spooled) -> S3Response | None:
+    """A body whose SHA-256 is not the ``x-amz-content-sha256`` it was signed with: S3's
+    ``400 XAmzContentSHA256Mismatch`` with both values (hex), and nothing stored
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html: "the
+    x-amz-content-sha256 header value ... S3 computes the hash and compares")."""
+    claimed = environ.get("HTTP_X_AMZ_CONTENT_SHA256", "").lower()
+    if spooled.content_sha256 is None or spooled.content_sha256 == claimed:
+        return None
+    return error_response(400, "XAmzContentSHA256Mismatch",
+                          "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                          ClientComputedContentSHA256=environ["HTTP_X_AMZ_CONTENT_SHA256"],
+                          S3ComputedContentSHA256=spooled.content_sha256)
 
 
 def _unused_spool(environ: dict[str, Any]) -> None:
@@ -494,7 +531,8 @@ class Integrity:
             if f"x-amz-checksum-{trailer}" in spooled.trailers:
                 claimed[trailer] = spooled.trailers[f"x-amz-checksum-{trailer}"]
         spooled.algorithm = next(iter(claimed), None) or asked or trailer or DEFAULT_ALGORITHM
-        refused = _bad_digest(claimed, spooled.computed, md5_claimed, spooled.md5)
+        refused = _content_sha256_mismatch(environ, spooled) or _bad_digest(
+            claimed, spooled.computed, md5_claimed, spooled.md5)
         if refused is not None:
             _unused_spool(environ)
             return None, {}, _error(start_response, refused)
