@@ -240,12 +240,13 @@ class CloudFrontUpload:
 
 
 def build_cloudfront_upload(target: Any, prefix: str, *, secret: str = "", access: str = "oac",
-                            module: str = "edge_auth",
-                            substitutions: dict[str, str] | None = None) -> CloudFrontUpload:
+                            module: str = "edge_auth", substitutions: dict[str, str] | None = None,
+                            bucket: str | None = None) -> CloudFrontUpload:
     """Option 3 in one call: bucket, origin identity with a put-only bucket policy, edge function
     (the shared-secret check, edge_jwt with ``secret`` as the HS256 key, or another module with
     its ``substitutions``, e.g. edge_cognito with ``cognito_substitutions(...)``), and the
-    distribution.
+    distribution. ``bucket``: an upload bucket the notebook already made, put behind the
+    distribution instead of a new one (its bucket policy is replaced by the put-only one).
 
     ``access="oac"`` (origin access control, AWS's advice): CloudFront signs each origin request
     itself. ``access="oai"`` is the legacy origin access identity: S3 then takes a PUT only if the
@@ -257,7 +258,8 @@ def build_cloudfront_upload(target: Any, prefix: str, *, secret: str = "", acces
 
         raise ConfigurationError(f"access {access!r} is not one of oai, oac")
     s3, cf = target.client("s3"), target.client("cloudfront")
-    bucket = create_upload_bucket(f"{prefix}-uploads", s3=s3, prefix=prefix)["bucket"]
+    if bucket is None:
+        bucket = create_upload_bucket(f"{prefix}-uploads", s3=s3, prefix=prefix)["bucket"]
     if substitutions is None:
         substitutions = {"__SHARED_SECRET__" if module == "edge_auth" else "__JWT_KEY__": secret}
     edge = create_edge_function(f"{prefix}-edge", module=module, target=target, prefix=prefix,

@@ -35,7 +35,8 @@
 #    `uploads/{sub}/...`, so one user cannot overwrite another's files;
 # 3. the same API behind a **Lambda authorizer** (`TOKEN`): your function decides, returns an IAM
 #    policy and a context, and API Gateway caches the answer;
-# 4. option 3's **edge function checking the same token** with the pool's public keys (JWKS).
+# 4. option 3's **edge function checking the same token** with the pool's public keys (JWKS),
+#    in front of S3 through CloudFront as in notebook 04.
 #
 # ```mermaid
 # sequenceDiagram
@@ -56,10 +57,12 @@
 # **Cost on real AWS** (us-east-1 list prices as stated by AWS in 2026-11): Cognito user pools
 # are free for the first 10,000 monthly active users (Lite tier); authorizers cost nothing beyond
 # the API call and, for a Lambda authorizer, the function's invocations (fewer with caching).
+# Step 6's distribution and edge function cost what notebook 04's do.
 #
 # ## Prerequisites
-# Notebook 02 (the presign API). For `target = "aws"`: permissions to manage Cognito user pools,
-# S3, IAM, Lambda and API Gateway in `region`.
+# Notebooks 02 (the presign API) and 04 (CloudFront). For `target = "aws"`: permissions to manage
+# Cognito user pools, S3, IAM, Lambda, API Gateway and CloudFront in `region` (and Lambda in
+# us-east-1, where edge functions live).
 
 # %% [markdown]
 # ## Parameters
@@ -378,29 +381,57 @@ for line in wb.recent_log_lines(authorizer_fn["function_name"], logs=aws.client(
 # %% [markdown]
 # ## Step 6 · Option 3: the same token checked at the edge
 # A Lambda@Edge function has no environment variables, so the pool id, Region, app client and
-# JWKS URL are written into its code. It fetches the JWKS once per execution environment and
+# JWKS URL are written into its code. It fetches the JWKS once per execution environment,
 # verifies RS256 with plain integer arithmetic (no compiled library to package for Lambda's
-# Linux). We invoke it directly with CloudFront's viewer-request event; notebook 04 shows the
-# distribution around such a function.
+# Linux), and lets a user write only under `/uploads/{sub}/`.
 
 # %%
 Markdown("```python\n" + wb.function_source("edge_cognito") + "\n```")
 
+# %% [markdown]
+# Put it in front of this notebook's bucket as notebook 04 does, in one call: an origin access
+# control, a bucket policy letting only this distribution put objects, and the function on
+# viewer requests.
+
 # %%
-edge = wb.create_cognito_edge_function(prefix, pool_id=pool_id, client_id=client_id, target=aws)
-edge_lam = aws.client("lambda", region="us-east-1")
+site = wb.build_cloudfront_upload(aws, prefix, module="edge_cognito", bucket=bucket,
+                                  substitutions=wb.cognito_substitutions(pool_id, client_id, target=aws))
+print("status:", wb.wait_until_deployed(site.distribution.distribution_id, cf=aws.client("cloudfront")))
 
-def at_edge(uri, token):
-    event = wb.viewer_request_event(uri, token)
-    answer = json.loads(edge_lam.invoke(FunctionName=edge["version_arn"], Payload=json.dumps(event))["Payload"].read())
-    return "forwarded to S3" if "uri" in answer else f"{answer['status']} {answer['statusDescription']}"
+# %% [markdown]
+# Upload through CloudFront with the ID token (`Authorization: Bearer <token>`) to a key under
+# the learner's own prefix, and check the object in the bucket.
 
-own = f"/uploads/{learner_sub}/{name}"
+# %%
+def at_edge(key, token):
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    try:
+        return wb.upload_file(f"{site.url}/{key}", path, headers=headers, progress=False).status
+    except wb.UploadRefused as refused:
+        return f"{refused.status} {refused.message}"
+
+own = f"uploads/{learner_sub}/via-cloudfront/{name}"
 print("learner, own prefix   :", at_edge(own, id_token))
-print("learner, other prefix :", at_edge("/uploads/someone-else/x.bin", id_token))
+print("identical through CloudFront:", wb.object_sha256(bucket, own, s3=s3) == wb.sha256_file(path))
+
+# %% [markdown]
+# The refusals come from the function itself: the request never reaches S3.
+
+# %%
+print("learner, other prefix :", at_edge(f"uploads/someone-else/{name}", id_token))
 print("no token              :", at_edge(own, None))
 print("tampered              :", at_edge(own, tampered))
 print("another pool's token  :", at_edge(own, foreign))
+print("under someone-else/   :", [k for k in wb.list_keys(bucket, s3=s3) if "someone-else" in k])
+
+# %% [markdown]
+# The function's log says why it refused each one (edge logs arrive late: this polls), and
+# never holds the token.
+
+# %%
+for line in wb.tail_function_logs(site.function_name, target=aws, edge=True, contains="refused",
+                                  expect=4):
+    print(line)
 
 # %% [markdown]
 # ### Threat model, briefly
@@ -414,11 +445,18 @@ print("another pool's token  :", at_edge(own, foreign))
 
 # %% [markdown]
 # ## Clean up
-# The clean-up finds the user pools by name and tag, and deletes them with their users.
+# The clean-up finds everything by name and tag: the user pools with their users, the API and
+# functions, the distribution (disabled, then deleted), the origin access control and the bucket,
+# and last the edge function, once CloudFront has removed its replicas (seconds here, hours on
+# AWS: then run it again later, see notebook 04).
 
 # %%
-deleted = wb.clean_up(aws, prefix)
-print(deleted)
+try:
+    deleted = wb.clean_up(aws, prefix)
+except wb.CleanUpIncomplete as incomplete:  # on AWS: the edge function, for a few hours
+    deleted = incomplete.counts
+    print(incomplete)
+print({kind: n for kind, n in deleted.items() if n})
 print("left behind:", {kind: ids for kind, ids in wb.find_resources(aws, prefix).items() if ids})
 
 # %% [markdown] tags=["nav-bottom"]

@@ -192,8 +192,17 @@ def test_notebook_06_authenticates_uploaders_and_cleans_up(fresh_aws, tmp_path, 
     assert ("blocked, after the TTL   : 403 User is not authorized to access this resource with "
             "an explicit deny") in text
     assert "without contentType -> 401" in text
-    assert "learner, own prefix   : forwarded to S3" in text
+    # Step 6: through the distribution, the edge function in front of S3
+    assert "learner, own prefix   : 200" in text
+    assert "identical through CloudFront: True" in text
     assert "learner, other prefix : 403 Forbidden" in text
+    for refused in ("no token", "tampered", "another pool's token"):
+        assert f"{refused:22}: 401 Unauthorized" in text
+    assert "under someone-else/   : []" in text
+    for why in ("outside the user's own prefix", "no bearer token", "bad signature", "unknown kid"):
+        assert f"refused: {why}" in text
+    # one bucket: the distribution fronts the notebook's own bucket, not a second one
+    assert "'distributions': 1" in text and "'origin_access_controls': 1" in text and "'buckets': 1" in text
     assert "'user_pools': 2" in text and "left behind: {}" in text
     target = wb.connect("local", endpoint_url=fresh_aws.endpoint_url, start=False)
     assert not any(wb.find_resources(target, prefix).values())
