@@ -22,7 +22,7 @@ Where each call a notebook makes lives (every name is re-exported here, so ``wb.
     _cognito.py    notebook 06: create_user_pool, create_app_client, sign_up_user, sign_in,
                    decode_token, create_cognito_authorizer, create_lambda_authorizer,
                    add_authorized_method, create_user_presign_function,
-                   create_token_authorizer_function, block_users, create_cognito_edge_function
+                   create_token_authorizer_function, block_users, cognito_substitutions
     _multipart.py  option 2 beyond 5 GB: start_multipart, upload_parts, complete_multipart,
                    abort_multipart, request_post_form, post_file, build_multipart_api
     _cloudfront.py option 3: create_origin_access_control / _identity, create_edge_function,
@@ -70,7 +70,6 @@ from ._cognito import (
     cognito_substitutions,
     create_app_client,
     create_cognito_authorizer,
-    create_cognito_edge_function,
     create_lambda_authorizer,
     create_token_authorizer_function,
     create_user_pool,
@@ -83,7 +82,6 @@ from ._cognito import (
     new_password,
     sign_in,
     sign_up_user,
-    viewer_request_event,
 )
 from ._lambda import (
     BASIC_EXECUTION_POLICY,

@@ -233,23 +233,3 @@ def create_token_authorizer_function(prefix: str, *, pool_id: str, client_id: st
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     return {"function_name": fn["FunctionName"], "function_arn": fn["FunctionArn"],
             "role_name": role["role_name"]}
-
-
-def create_cognito_edge_function(prefix: str, *, pool_id: str, client_id: str, target: Any) -> dict[str, str]:
-    """Option 3's viewer-request function checking the pool's ID tokens (``edge_cognito.py``),
-    in us-east-1 with a published version, as Lambda@Edge needs."""
-    from ._cloudfront import create_edge_function
-
-    return create_edge_function(f"{prefix}-edge", module=EDGE_MODULE, target=target, prefix=prefix,
-                                substitutions=cognito_substitutions(pool_id, client_id, target=target))
-
-
-def viewer_request_event(uri: str, token: str | None, *, method: str = "PUT") -> dict[str, Any]:
-    """A CloudFront viewer-request event, as Lambda@Edge receives it, to try the edge function
-    with ``lam.invoke`` (the CloudFront event structure, with only the fields the function reads)."""
-    headers: dict[str, Any] = {"host": [{"key": "Host", "value": "d111111abcdef8.cloudfront.net"}]}
-    if token is not None:
-        headers["authorization"] = [{"key": "Authorization", "value": f"Bearer {token}"}]
-    return {"Records": [{"cf": {"config": {"eventType": "viewer-request"},
-                                "request": {"method": method, "uri": uri, "querystring": "",
-                                            "clientIp": "203.0.113.10", "headers": headers}}}]}

@@ -73,8 +73,12 @@ def delete_role(name: str, *, iam: Any) -> bool:
     return True
 
 
-def until_refused(attempt: Any, *, code: str = "AccessDenied", patience: float = 60.0) -> Exception:
-    """Call ``attempt()`` until it raises ``UploadRefused`` with ``code`` and return that refusal.
+def until_refused(attempt: Any, *, code: str = "AccessDenied", message: str | None = None,
+                  patience: float = 60.0) -> Exception:
+    """Call ``attempt()`` until it raises ``UploadRefused`` with ``code`` (and, if given, with
+    ``message`` in its text) and return that refusal. One code has many causes: S3's
+    ``AccessDenied`` says "Request has expired" for a URL used too late and "... is not
+    authorized to perform ..." for a missing permission; ``message`` tells the one you wait for.
 
     IAM is eventually consistent: after a permission is taken away (DeleteRolePolicy,
     DetachRolePolicy, ...) AWS keeps allowing for some seconds. Code that expects the refusal at
@@ -89,7 +93,7 @@ def until_refused(attempt: Any, *, code: str = "AccessDenied", patience: float =
         try:
             attempt()
         except UploadRefused as refused:
-            if refused.code == code:
+            if refused.code == code and (message is None or message in refused.message):
                 return refused
             last = refused
         if time.monotonic() + pause > deadline:

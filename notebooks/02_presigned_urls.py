@@ -268,6 +268,9 @@ try:
 except wb.UploadRefused as refused:
     print(refused.status, refused.code, refused.message)
 print("in bucket:", grant["key"] in wb.list_keys(bucket, s3=s3))
+env["URL_EXPIRES_SECONDS"] = str(url_expires_seconds)  # back to the usual expiry
+_ = lam.update_function_configuration(FunctionName=fn["function_name"], Environment={"Variables": env})
+lam.get_waiter("function_updated_v2").wait(FunctionName=fn["function_name"])
 
 # %% [markdown]
 # **A signer without `s3:PutObject`:** remove the role's policy. The function still hands out
@@ -275,7 +278,7 @@ print("in bucket:", grant["key"] in wb.list_keys(bucket, s3=s3))
 # once, though: IAM is *eventually consistent*, and for some seconds after a change S3 still
 # applies the old policy (IAM User Guide, "Changes that I make are not always immediately
 # visible"). So the upload is tried until the refusal shows, each early success undone.
-# Then put the policy back and the expiry too.
+# Then put the policy back.
 
 # %%
 iam.delete_role_policy(RoleName=role["role_name"], PolicyName="least-privilege")
@@ -285,15 +288,12 @@ def upload_with_a_new_url():
     wb.upload_presigned(grant, path, progress=False)
     s3.delete_object(Bucket=bucket, Key=grant["key"])  # IAM had not caught up yet: undo, try again
 
-refused = wb.until_refused(upload_with_a_new_url)
+refused = wb.until_refused(upload_with_a_new_url, message="not authorized to perform")
 print(refused.status, refused.code)
 print(refused.message.replace(account, "ACCOUNT"))
 print("in bucket:", "uploads/unsigned.bin" in wb.list_keys(bucket, s3=s3))
 iam.put_role_policy(RoleName=role["role_name"], PolicyName="least-privilege",
                     PolicyDocument=json.dumps(policy))
-env["URL_EXPIRES_SECONDS"] = str(url_expires_seconds)
-_ = lam.update_function_configuration(FunctionName=fn["function_name"], Environment={"Variables": env})
-lam.get_waiter("function_updated_v2").wait(FunctionName=fn["function_name"])
 
 # %% [markdown]
 # **A name the function refuses:** `..` would let a caller climb out of `uploads/`.

@@ -205,3 +205,25 @@ def test_package_function_holds_the_readable_source():
         assert archive.namelist() == ["presign_upload.py"]
         assert archive.read("presign_upload.py").decode() == wb.function_source("presign_upload")
     assert wb.package_function("presign_upload") == data  # reproducible
+
+
+def test_until_refused_waits_for_the_refusal_it_is_told_not_another_with_the_same_code():
+    """S3 answers 403 AccessDenied both for a presigned URL used after its expiry ("Request has
+    expired") and for a signer without the permission ("... is not authorized to perform ...")
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html).
+    Notebook 02 waits for the second after removing a policy; taking the first for it printed
+    the wrong lesson when a slow machine let a one-second URL expire."""
+    answers = [wb.UploadRefused(403, "AccessDenied", "Request has expired"),
+               wb.UploadRefused(403, "AccessDenied", "User: arn:aws:sts::123456789012:assumed-role/r/s "
+                                "is not authorized to perform: s3:PutObject")]
+    seen = []
+
+    def attempt():
+        seen.append(answers[len(seen)])
+        raise seen[-1]
+
+    refused = wb.until_refused(attempt, message="not authorized to perform", patience=5)
+    assert refused is answers[1] and len(seen) == 2
+    seen.clear()
+    assert wb.until_refused(attempt, patience=5) is answers[0]  # without `message`: any AccessDenied
