@@ -28,24 +28,14 @@ import pytest
 import requests
 
 import helpers as wb
-from test_browser import (ARTIFACTS, TOKEN, browser, chromium, lab, notebook_copy,  # noqa: F401 (fixtures)
-                          output_text, select, menu, wait_ran)
+from test_browser import (ARTIFACTS, TOKEN, browser, chromium, lab,  # noqa: F401 (fixtures)
+                          bucket_objects, notebook_copy, output_text, select, menu, wait_ran)
 
 NOTEBOOK = "05_web_page.ipynb"
 SIZE = 11 * 1024 * 1024 + 13  # three 5 MiB parts; over the presigned POST's 10 MiB limit
 POST_SIZE = 3 * 1024 * 1024 + 5  # under it
 # route -> the back end (bucket) it stores into
 ROUTES = {"presigned": "ps", "post": "mp", "multipart": "mp", "cloudfront": "cf"}
-
-
-def objects(aws, prefix):
-    s3 = aws("s3")
-    found = {}
-    for bucket in s3.list_buckets()["Buckets"]:
-        if bucket["Name"].startswith(prefix):
-            for item in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
-                found[(bucket["Name"], item["Key"])] = item["Size"]
-    return found
 
 
 def incomplete_uploads(aws, prefix):
@@ -109,9 +99,9 @@ def test_the_page_uploads_through_each_route_and_fails_as_the_notebook_says(brow
             row = upload(page_tab, route, path)
             assert row["state"] == "done", (route, row)
             assert row["sha256"] == digests[path.name] and row["bytes"] == path.stat().st_size
-            stored = [(b, k) for (b, k) in objects(aws, prefix)
+            stored = [(b, k) for (b, k) in bucket_objects(aws, prefix)
                       if k == row["key"] and b == f"{prefix}-{ROUTES[route]}-uploads"]
-            assert len(stored) == 1, (route, row, objects(aws, prefix))
+            assert len(stored) == 1, (route, row, bucket_objects(aws, prefix))
             body = s3.get_object(Bucket=stored[0][0], Key=stored[0][1])["Body"].read()
             assert hashlib.sha256(body).hexdigest() == digests[path.name], route
             page_tab.screenshot(path=shots.format(route), full_page=True)
@@ -125,7 +115,7 @@ def test_the_page_uploads_through_each_route_and_fails_as_the_notebook_says(brow
         stacks = {p: f"{prefix}-{p}" for p in ("ps", "mp", "cf")}
         buckets = {p: f"{name}-uploads" for p, name in stacks.items()}
         lam, cf = aws("lambda"), aws("cloudfront")
-        before = set(objects(aws, prefix))
+        before = set(bucket_objects(aws, prefix))
         refused = pathlib.Path(wb.make_sample_file(tmp_path / "refused.bin", 6 * 1024 * 1024 + 1, seed=53))
 
         s3.delete_bucket_cors(Bucket=buckets["ps"])                                  # no CORS rule
@@ -153,7 +143,7 @@ def test_the_page_uploads_through_each_route_and_fails_as_the_notebook_says(brow
         row = upload(page_tab, "cloudfront", refused)
         assert row["state"] == "failed" and "the browser refused the PUT through CloudFront" in row["key"]
 
-        assert set(objects(aws, prefix)) == before, "a refused upload stored something"
+        assert set(bucket_objects(aws, prefix)) == before, "a refused upload stored something"
         page_tab.screenshot(path=shots.format("refusals"), full_page=True)
         times["refusals"] = time.monotonic() - started
 
