@@ -292,8 +292,8 @@ refused = wb.until_refused(upload_with_a_new_url, message="not authorized to per
 print(refused.status, refused.code)
 print(refused.message.replace(account, "ACCOUNT"))
 print("in bucket:", "uploads/unsigned.bin" in wb.list_keys(bucket, s3=s3))
-iam.put_role_policy(RoleName=role["role_name"], PolicyName="least-privilege",
-                    PolicyDocument=json.dumps(policy))
+_ = iam.put_role_policy(RoleName=role["role_name"], PolicyName="least-privilege",
+                        PolicyDocument=json.dumps(policy))
 
 # %% [markdown]
 # **A name the function refuses:** `..` would let a caller climb out of `uploads/`.
