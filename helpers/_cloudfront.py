@@ -7,7 +7,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ._iam import create_service_role
+from ._iam import create_service_role, retry_while_refused
 from ._lambda import BASIC_EXECUTION_POLICY, create_function, publish_version
 from ._names import tags
 
@@ -66,18 +66,8 @@ def put_bucket_policy(bucket: str, policy: dict[str, Any], *, s3: Any, patience:
     until it is, so that answer is retried with growing waits for up to ``patience`` seconds."""
     import json
 
-    deadline, delay = time.monotonic() + patience, 0.25
-    while True:
-        try:
-            s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
-            return
-        except Exception as err:
-            error = getattr(err, "response", {}).get("Error", {})
-            if (error.get("Code") != "MalformedPolicy" or "Invalid principal" not in error.get("Message", "")
-                    or time.monotonic() + delay > deadline):
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 4.0)
+    retry_while_refused(s3.put_bucket_policy, code="MalformedPolicy", says="Invalid principal",
+                        patience=patience, first_wait=0.25, Bucket=bucket, Policy=json.dumps(policy))
 
 
 def create_edge_function(name: str, *, module: str, target: Any, prefix: str,

@@ -73,6 +73,24 @@ def delete_role(name: str, *, iam: Any) -> bool:
     return True
 
 
+def retry_while_refused(call: Any, *, code: str, says: str, patience: float = 60.0,
+                        first_wait: float = 0.5, **params: Any) -> Any:
+    """``call(**params)``, retried while AWS answers ``code`` with ``says`` in its message: what
+    a service answers about something created or changed seconds ago that it does not see yet
+    (IAM is eventually consistent). Waits ``first_wait``, then twice as long each time up to 4 s,
+    for at most ``patience`` seconds in all; any other answer is raised at once."""
+    deadline, delay = time.monotonic() + patience, first_wait
+    while True:
+        try:
+            return call(**params)
+        except Exception as err:
+            error_code = getattr(err, "response", {}).get("Error", {}).get("Code", "")
+            if error_code != code or says not in str(err) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 4.0)
+
+
 def until_refused(attempt: Any, *, code: str = "AccessDenied", message: str | None = None,
                   patience: float = 60.0) -> Exception:
     """Call ``attempt()`` until it raises ``UploadRefused`` with ``code`` (and, if given, with

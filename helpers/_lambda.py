@@ -10,6 +10,7 @@ import zipfile
 from typing import Any
 
 from ._errors import ConfigurationError
+from ._iam import retry_while_refused
 from ._names import tags
 
 BASIC_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -106,17 +107,8 @@ def when_role_is_ready(call: Any, *, patience: float = 60.0, **params: Any) -> A
     """``call(**params)`` (CreateFunction, UpdateFunctionConfiguration), retried while Lambda
     answers that the role "cannot be assumed": a new role takes some seconds to reach Lambda.
     Waits 0.5 s, then 1 s, 2 s, 4 s, 4 s, ... for at most ``patience`` seconds in all."""
-    deadline, delay = time.monotonic() + patience, 0.5
-    while True:
-        try:
-            return call(**params)
-        except Exception as err:
-            code = getattr(err, "response", {}).get("Error", {}).get("Code", "")
-            if (code != "InvalidParameterValueException" or "cannot be assumed" not in str(err)
-                    or time.monotonic() + delay > deadline):
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 4.0)
+    return retry_while_refused(call, code="InvalidParameterValueException", says="cannot be assumed",
+                               patience=patience, **params)
 
 
 def publish_version(function_name: str, *, lam: Any) -> str:

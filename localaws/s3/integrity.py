@@ -333,7 +333,7 @@ def small_body_sha256_mismatch(environ: dict[str, Any], op: Operation) -> S3Resp
     """The same comparison for every request but the uploads (whose bodies ``_spool`` hashes as
     it stores them): their bodies are small XML or JSON documents (a bucket policy, CORS rules,
     CompleteMultipartUpload, DeleteObjects), read whole and put back for moto."""
-    if op.name in ("PutObject", "UploadPart") or _aws_chunked(environ) or \
+    if op.writes_object_body or _aws_chunked(environ) or \
             not _HEX_SHA256.fullmatch(environ.get("HTTP_X_AMZ_CONTENT_SHA256", "")):
         return None
     body = get_input_stream(environ).read()
