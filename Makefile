@@ -27,8 +27,11 @@ lab: setup
 chromium:
 	@sh tools/ensure_chromium.sh
 
+# The suite starts some forty Python processes (workers, kernels, JupyterLab, tools): each reads
+# the compiled bytecode of the project's modules instead of compiling them again, even where the
+# environment says not to write it (git ignores __pycache__).
 test: setup chromium
-	$(BIN)/python -m pytest $(ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest $(ARGS)
 
 aws: setup
 	MALLOC_ARENA_MAX=2 $(BIN)/python -m localaws $(ARGS)

@@ -25,9 +25,16 @@ def _is_xdist_controller(config) -> bool:
     return not hasattr(config, "workerinput") and (config.getoption("numprocesses", None) or 0) != 0
 
 
+# AWS's waits at 1/20 of their length in the tests (the local AWS's own default is 1/10): the
+# notebooks wait as on AWS, only shorter. A test that must see inside a window (a refusal while
+# a resource is still InProgress, say) sets its own scale with monkeypatch.
+SUITE_TIME_SCALE = "0.05"
+
+
 def pytest_configure(config):
     global _server
     _register_reliability_markers(config)
+    os.environ.setdefault("LOCALAWS_TIME_SCALE", SUITE_TIME_SCALE)
     if _is_xdist_controller(config):
         return
     import localaws as local
@@ -129,6 +136,28 @@ def local_aws():
 # by their text. (xdist's own `--dist loadgroup` does the same from marks, but it sets a node id
 # attribute that pytest 9 no longer reads, so its groups fall apart.)
 SHARED_STATE = re.compile(r'scope="(module|class)"|conformance_kit')
+# What takes longest starts first, so that the run does not end with one worker finishing a
+# notebook alone while the others are idle (most tests take a second; these take up to a
+# minute, and a file kept together, such as the browser's, adds its tests up). Earlier = sooner.
+START_FIRST = (
+    "tests/test_browser.py",  # a JupyterLab and a browser, each pattern notebook in turn
+    "tests/test_upload_page.py",  # notebook 05 in Lab, then its web page
+    # each notebook under papermill, then under nbval: the ones with CloudFront and Cognito first
+    *(f"tests/test_notebooks.py::test_notebook_{n}" for n in ("06", "07", "08", "05", "04")),
+    "tests/test_notebooks.py",
+    "notebooks/07", "notebooks/06", "notebooks/04", "notebooks/05",
+    "notebooks/",
+    "tests/test_lab.py",
+    "tests/test_load.py",
+    "tests/clients/",
+)
+
+
+def start_order(scope: str, tests: int, position: int) -> tuple:
+    """Sort key of a scope (a file kept together, or one test): START_FIRST's order, then
+    bigger groups first, then as collected."""
+    rank = next((i for i, start in enumerate(START_FIRST) if scope.startswith(start)), len(START_FIRST))
+    return (rank, -tests, position)
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -146,9 +175,22 @@ def pytest_xdist_make_scheduler(config, log):
         return together[file]
 
     class FileWhereShared(LoadScopeScheduling):
+        _sorted = False
+
         def _split_scope(self, nodeid: str) -> str:
             file = nodeid.split("::", 1)[0]
             return file if keeps_together(file) else nodeid
+
+        def _assign_work_unit(self, node):
+            # xdist hands out the queue's first unit: put the one to start next there.
+            if not self._sorted:
+                units = list(self.workqueue.items())
+                order = sorted(range(len(units)),
+                               key=lambda i: start_order(units[i][0], len(units[i][1]), i))
+                self.workqueue.clear()
+                self.workqueue.update(units[i] for i in order)
+                self._sorted = True
+            super()._assign_work_unit(node)
 
     return FileWhereShared(config, log)
 

@@ -15,6 +15,7 @@ policies, SCPs or cross-account rules.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -70,12 +71,17 @@ def _as_list(value: Any) -> list:
 
 
 def _wildcard(pattern: str, value: str, *, case_sensitive: bool) -> bool:
+    return _wildcard_regex(pattern, case_sensitive).fullmatch(value) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _wildcard_regex(pattern: str, case_sensitive: bool) -> re.Pattern:
     # IAM wildcards: '*' any run of characters, '?' one character; nothing else is special.
     regex = "".join(
         ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern
     )
     flags = 0 if case_sensitive else re.IGNORECASE
-    return re.fullmatch(regex, value, flags | re.DOTALL) is not None
+    return re.compile(regex, flags | re.DOTALL)
 
 
 def _action_matches(patterns: Iterable[str], action: str) -> bool:

@@ -86,7 +86,8 @@ def test_distribution_config_is_kept_whole(cf, name, edge_function):
         sorted(["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"])
 
 
-def test_if_match_and_delete_rules_DELETE(cf, name):
+def test_if_match_and_delete_rules_DELETE(cf, name, monkeypatch):
+    monkeypatch.setenv("LOCALAWS_TIME_SCALE", "0.1")  # the InProgress window below: 2 s
     oai = cf.create_cloud_front_origin_access_identity(
         CloudFrontOriginAccessIdentityConfig={"CallerReference": name, "Comment": ""})
     created = cf.create_distribution(DistributionConfig=distribution_config(

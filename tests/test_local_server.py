@@ -106,6 +106,32 @@ def test_moto_reset_also_clears_deployment_snapshots():
         server.stop()
 
 
+def test_aws_managed_policies_come_back_after_a_reset_with_their_own_attachments():
+    """AWS managed policies exist in every account, and a policy's AttachmentCount counts that
+    account's attachments (IAM User Guide, "AWS managed policies",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html#aws-managed-policies).
+    The local AWS parses AWS's list of them once per process; each account (and each reset) still
+    gets policy objects of its own, so an attachment made before a reset is not counted after it."""
+    arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+        "Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    server = local.start(port=0)
+    try:
+        iam = boto3.client("iam", endpoint_url=server.endpoint_url, region_name="us-east-1",
+                           aws_access_key_id="test", aws_secret_access_key="test")
+        iam.create_role(RoleName="s3wb-managed-policy-role", AssumeRolePolicyDocument=trust)
+        iam.attach_role_policy(RoleName="s3wb-managed-policy-role", PolicyArn=arn)
+        assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
+        assert requests.post(server.endpoint_url + "/moto-api/reset").status_code == 200
+        policy = iam.get_policy(PolicyArn=arn)["Policy"]
+        assert policy["AttachmentCount"] == 0
+        document = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])
+        statements = document["PolicyVersion"]["Document"]["Statement"]
+        assert "logs:PutLogEvents" in json.dumps(statements)
+    finally:
+        server.stop()
+
+
 def test_internal_faults_answer_in_aws_shape_without_a_stack_trace(endpoint, monkeypatch):
     from localaws.apigateway import dataplane
 

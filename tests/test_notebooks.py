@@ -36,7 +36,8 @@ def run(as_learner):
 def execute_notebook(name, tmp_path, **parameters):
     out = tmp_path / name
     papermill.execute_notebook(os.path.join(NOTEBOOKS, name), str(out), parameters=parameters,
-                               cwd=NOTEBOOKS, kernel_name="python3", progress_bar=False)
+                               cwd=NOTEBOOKS, kernel_name="python3", progress_bar=False,
+                               request_save_on_cell_execute=False)  # written once, at the end
     nb = nbformat.read(str(out), as_version=4)
     # A cell's printed text may arrive in several stream outputs (print writes its arguments one
     # by one, and the kernel may flush between them): stream text is joined as it was written.

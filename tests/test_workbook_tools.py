@@ -410,3 +410,25 @@ def test_pytest_collects_the_notebooks_but_not_their_text_twins():
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     files = {line.split("::")[0] for line in done.stdout.splitlines() if "::" in line}
     assert files == {f"notebooks/{name}" for name in navlinks.notebooks(NOTEBOOKS)}
+
+
+def test_nbval_reads_every_sanitizer_in_the_file():
+    """nbval takes a sanitizer only as a ``regex: ...`` line followed by a ``replace: ...`` line
+    (with the space after the colon); a section it cannot read is silently ignored, and the stored
+    outputs then differ from a run's by whatever that section was meant to hide."""
+    import configparser
+
+    from nbval.plugin import get_sanitize_patterns
+
+    path = os.path.join(ROOT, "tests", "sanitize.cfg")
+    text = open(path, encoding="utf-8").read()
+    sections = configparser.ConfigParser(interpolation=None)
+    sections.read_string(text)
+    patterns = dict(get_sanitize_patterns(text))
+    assert [sections[name]["regex"] for name in sections.sections()] == list(patterns)
+    # the clean-up's progress lines, as many as the machine's speed makes them, leave nothing
+    line = "waiting for CloudFront to remove the replicas of s3wb-abc123-edge: 3 s so far\n"
+    cleaned = 2 * line + "left behind: {}\n"
+    for regex, replace in patterns.items():
+        cleaned = re.sub(regex, replace, cleaned)
+    assert cleaned == "left behind: {}\n"
