@@ -69,6 +69,8 @@ Speed, without a change in what moto answers (each measured with py-spy while no
   its own policy objects from them.
 - moto builds a service's Flask app (compiling its URL rules) in each dispatcher; the apps are
   kept for every dispatcher of the process (they hold no state: moto's backends do).
+- each new Cognito user pool imports moto's fixed key (replaced at once by the pool's own, see
+  above); it is imported once.
 """
 from __future__ import annotations
 
@@ -1660,6 +1662,21 @@ def _install_cognito_patches() -> None:
     from moto.cognitoidp import models as cognito_models
 
     original_init = cognito_models.CognitoIdpUserPool.__init__
+
+    # moto's __init__ imports its one fixed key from JSON for every pool (recovering the RSA
+    # primes each time, about a tenth of a second) before the key is replaced below: it is
+    # imported once and handed out again. Nothing else in moto's Cognito module uses ``jwk``.
+    class FixedKeyOnce:
+        imported: dict[str, Any] = {}
+
+        @classmethod
+        def import_key(cls, data):  # type: ignore[no-untyped-def]
+            text = json.dumps(data, sort_keys=True) if not isinstance(data, str) else data
+            if text not in cls.imported:
+                cls.imported[text] = jwk.RSAKey.import_key(data)
+            return cls.imported[text]
+
+    cognito_models.jwk = type("jwk", (), {"RSAKey": FixedKeyOnce})
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         original_init(self, *args, **kwargs)

@@ -119,9 +119,11 @@ def test_aws_managed_policies_come_back_after_a_reset_with_their_own_attachments
     try:
         iam = boto3.client("iam", endpoint_url=server.endpoint_url, region_name="us-east-1",
                            aws_access_key_id="test", aws_secret_access_key="test")
+        # (this process's other tests may have attached it too: moto's state is per process)
+        attached = iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"]
         iam.create_role(RoleName="s3wb-managed-policy-role", AssumeRolePolicyDocument=trust)
         iam.attach_role_policy(RoleName="s3wb-managed-policy-role", PolicyArn=arn)
-        assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
+        assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == attached + 1
         assert requests.post(server.endpoint_url + "/moto-api/reset").status_code == 200
         policy = iam.get_policy(PolicyArn=arn)["Policy"]
         assert policy["AttachmentCount"] == 0
