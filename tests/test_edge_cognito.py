@@ -78,12 +78,12 @@ def edge(aws, endpoint, pool, make_function):
     fn = make_function(source, handler="app.handler", Timeout=5, MemorySize=128)
     lam = aws("lambda")
 
-    def call(uri, token, scheme="Bearer "):
+    def call(uri, token, scheme="Bearer ", method="PUT"):
         headers = {"host": [{"key": "Host", "value": "d1.cloudfront.net"}]}
         if token is not None:
             headers["authorization"] = [{"key": "Authorization", "value": scheme + token}]
         event = {"Records": [{"cf": {"config": {"eventType": "viewer-request"},
-                                     "request": {"method": "PUT", "uri": uri, "querystring": "",
+                                     "request": {"method": method, "uri": uri, "querystring": "",
                                                  "clientIp": "203.0.113.1", "headers": headers}}}]}
         answer = lam.invoke(FunctionName=fn["FunctionName"], Payload=json.dumps(event), LogType="Tail")
         return json.loads(answer["Payload"].read()), base64.b64decode(answer["LogResult"]).decode()
@@ -102,6 +102,20 @@ def test_the_pools_id_token_passes_for_the_users_own_prefix_only_JWT_VERIFY(pool
     assert "fetched the JWKS" not in log
     refused, _ = edge("/uploads/someone-else/cat.jpg", token)
     assert refused["status"] == "403"
+
+
+def test_a_cors_preflight_without_a_token_goes_on_to_s3(edge):
+    """A preflight carries no credentials ("CORS-preflight request ... never includes credentials",
+    Fetch standard, https://fetch.spec.whatwg.org/#cors-preflight-fetch), so the function lets
+    OPTIONS through unchanged and S3 answers it from the bucket's CORS rules (S3 User Guide, "How
+    does Amazon S3 evaluate the CORS configuration on a bucket?",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html); a PUT without one is still
+    refused."""
+    request, _ = edge("/uploads/anyone/cat.jpg", None, method="OPTIONS")
+    assert "status" not in request
+    assert (request["method"], request["uri"]) == ("OPTIONS", "/uploads/anyone/cat.jpg")
+    refused, _ = edge("/uploads/anyone/cat.jpg", None)
+    assert refused["status"] == "401"
 
 
 @pytest.mark.parametrize("case", ["none", "not-bearer", "garbage", "tampered", "access-token",
