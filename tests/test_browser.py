@@ -2,10 +2,12 @@
 the files the workbook installs) driven by Playwright in Debian's chromium.
 
 For each pattern notebook: open a copy (fresh name prefix, this test's local AWS, no stored
-outputs), run the cells up to the picker with Lab's "Run All Above Selected Cell", choose a
+outputs) with Lab's "File > Open from Path…" in the one Lab page the tests share (a page load of
+Lab costs Chromium about 5 s of CPU), run the cells up to the picker with Lab's "Run All Above Selected Cell", choose a
 generated file through the browser's file chooser, run the cells up to Verify, check the object
 in the bucket with boto3, keep a screenshot, then run the Clean up section ("Run Selected Cell and
-All Below" on its heading) and check nothing is left. The Try it cells between Verify and Clean up
+All Below" on its heading), check nothing is left, and close the notebook with "File > Close
+and Shut Down Notebook…". The Try it cells between Verify and Clean up
 are left out here: papermill and nbval run them (tests/test_notebooks.py, the .ipynb files), and
 the picker is what only a browser can test.
 
@@ -59,6 +61,8 @@ NOTEBOOKS = {
     "06_authenticating_uploaders.ipynb": 3 * 1024 * 1024 + 43,
 }
 VERIFIED = re.compile(r"identical( file)?: True")
+# The cells of the notebook on show: Lab keeps other open notebooks in the page, hidden.
+CELLS = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell"
 
 
 def free_port():
@@ -142,6 +146,42 @@ def browser(chromium, tmp_path_factory):
         context.close()
 
 
+@pytest.fixture(scope="module")
+def lab_page(browser, lab):
+    """One JupyterLab page for the module's tests: each opens its notebook in it and closes it."""
+    page = browser.new_page()
+    page.goto(f"{lab['base']}/lab?token={TOKEN}&reset")
+    page.locator("#jp-main-dock-panel").wait_for(timeout=60_000)
+    yield page
+    page.close()
+
+
+def open_notebook(page, name, cell_count):
+    """Open ``name`` (a path under Lab's root) as a learner can: File > Open from Path…; returns
+    the locator of its cells once they are all in the page and its kernel is idle."""
+    menu(page, "File", "Open from Path…")
+    page.locator(".jp-Dialog input").fill(name)
+    page.keyboard.press("Enter")
+    page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").filter(
+        has_text=re.compile(rf"^{re.escape(name)}$")).wait_for(timeout=60_000)
+    cells = page.locator(CELLS)
+    cells.nth(cell_count - 1).wait_for(state="attached", timeout=60_000)
+    assert cells.count() == cell_count
+    wait_ran(page, [], "kernel start")
+    return cells
+
+
+def close_notebook(page):
+    """File > Close and Shut Down Notebook…, answered Ok (best effort: a failed test may have left
+    Lab in any state)."""
+    try:
+        menu(page, "File", "Close and Shut Down Notebook…")
+        page.locator(".jp-Dialog .jp-mod-accept").click(timeout=10_000)
+        page.locator(".jp-Dialog").wait_for(state="detached", timeout=10_000)
+    except Exception as error:
+        print(f"could not close the notebook: {error}")
+
+
 def notebook_copy(name, folder, *, endpoint_url, prefix):
     """The notebook without stored outputs, with this test's endpoint and prefix as parameters."""
     nb = nbformat.read(os.path.join(ROOT, "notebooks", name), as_version=4)
@@ -167,7 +207,7 @@ def landmarks(nb):
 
 
 STATE_JS = """(indexes) => {
-  const cells = [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell')];
+  const cells = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')];
   const prompt = (c) => (c && c.querySelector('.jp-InputPrompt') || {textContent: ''}).textContent.trim();
   const status = [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem')]
     .map((e) => e.textContent).find((t) => t.includes(' | ')) || '';
@@ -205,12 +245,12 @@ def wait_ran(page, indexes, what):
 
 
 def output_text(page, index):
-    return page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea").inner_text()
+    return page.locator(CELLS).nth(index).locator(".jp-OutputArea").inner_text()
 
 
 def select(page, first, last=None):
     """Select cells ``first``..``last`` in command mode, as a mouse does: click, shift+click."""
-    cells = page.locator(".jp-Notebook .jp-Cell")
+    cells = page.locator(CELLS)
     cells.nth(first).locator(".jp-InputPrompt").click()
     if last is not None and last != first:
         cells.nth(last).locator(".jp-InputPrompt").click(modifiers=["Shift"])
@@ -232,7 +272,7 @@ def bucket_objects(aws, prefix):
 
 
 @pytest.mark.parametrize("name", list(NOTEBOOKS))
-def test_pick_a_file_in_the_browser_and_upload_it(name, browser, lab, local_aws, aws, tmp_path):
+def test_pick_a_file_in_the_browser_and_upload_it(name, lab_page, lab, local_aws, aws, tmp_path):
     number = name[:2]
     prefix = f"br{number}-{uuid.uuid4().hex[:6]}"
     nb = notebook_copy(name, lab["root"], endpoint_url=local_aws.endpoint_url, prefix=prefix)
@@ -245,14 +285,10 @@ def test_pick_a_file_in_the_browser_and_upload_it(name, browser, lab, local_aws,
     for stale in (shot, shot.replace(".png", "-failed.png")):
         if os.path.exists(stale):
             os.remove(stale)
-    page = browser.new_page()
+    page = lab_page
     started, times = time.monotonic(), {}
     try:
-        page.goto(f"{lab['base']}/lab/tree/{name}?token={TOKEN}&reset")
-        cells = page.locator(".jp-Notebook .jp-Cell")
-        cells.nth(len(nb.cells) - 1).wait_for(state="attached", timeout=60_000)
-        assert cells.count() == len(nb.cells)
-        wait_ran(page, [], "kernel start")
+        cells = open_notebook(page, name, len(nb.cells))
         times["loaded"] = time.monotonic() - started
 
         # Everything up to the picker: setup and steps, then the picker cell itself.
@@ -316,7 +352,7 @@ def test_pick_a_file_in_the_browser_and_upload_it(name, browser, lab, local_aws,
     finally:
         times["done"] = time.monotonic() - started
         print(f"{name} (s): " + ", ".join(f"{k} {v:.1f}" for k, v in times.items()))
-        page.close()
+        close_notebook(page)
         for session in requests.get(f"{lab['base']}/api/sessions", params={"token": TOKEN}).json():
             requests.delete(f"{lab['base']}/api/sessions/{session['id']}", params={"token": TOKEN})
 
@@ -328,7 +364,7 @@ PICKER_NOTEBOOK = [
 ]
 
 
-def test_a_plain_jupyter_lab_takes_a_20_mib_file_in_the_picker(browser, lab, tmp_path):
+def test_a_plain_jupyter_lab_takes_a_20_mib_file_in_the_picker(lab_page, lab, tmp_path):
     """FileUpload sends the chosen file to the kernel in one websocket message; Jupyter's default
     limit (10 MiB) would drop a 20 MiB one without a word. The installed server settings raise it
     to 256 MiB for any Lab in the environment: the file arrives whole."""
@@ -338,12 +374,9 @@ def test_a_plain_jupyter_lab_takes_a_20_mib_file_in_the_picker(browser, lab, tmp
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(nb, os.path.join(lab["root"], name))
     picked = pathlib.Path(wb.make_sample_file(tmp_path / "twenty.bin", 20 * 1024 * 1024 + 7, seed=20))
-    page = browser.new_page()
+    page = lab_page
     try:
-        page.goto(f"{lab['base']}/lab/tree/{name}?token={TOKEN}&reset")
-        cells = page.locator(".jp-Notebook .jp-Cell")
-        cells.nth(1).wait_for(state="attached", timeout=60_000)
-        wait_ran(page, [], "kernel start")
+        cells = open_notebook(page, name, 2)
         select(page, 0)
         page.keyboard.press("Shift+Enter")
         wait_ran(page, [0], "picker cell")
@@ -365,6 +398,6 @@ def test_a_plain_jupyter_lab_takes_a_20_mib_file_in_the_picker(browser, lab, tmp
             print(f"no failure screenshot: {error}")
         raise
     finally:
-        page.close()
+        close_notebook(page)
         for session in requests.get(f"{lab['base']}/api/sessions", params={"token": TOKEN}).json():
             requests.delete(f"{lab['base']}/api/sessions/{session['id']}", params={"token": TOKEN})

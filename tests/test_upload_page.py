@@ -28,7 +28,7 @@ import pytest
 import requests
 
 import helpers as wb
-from test_browser import (ARTIFACTS, TOKEN, browser, chromium, lab,  # noqa: F401 (fixtures)
+from test_browser import (ARTIFACTS, CELLS, TOKEN, browser, chromium, lab,  # noqa: F401 (fixtures)
                           bucket_objects, notebook_copy, output_text, select, menu, wait_ran)
 
 NOTEBOOK = "05_web_page.ipynb"
@@ -76,7 +76,7 @@ def test_the_page_uploads_through_each_route_and_fails_as_the_notebook_says(brow
     times, started = {}, time.monotonic()
     try:
         lab_tab.goto(f"{lab['base']}/lab/tree/{NOTEBOOK}?token={TOKEN}&reset")
-        cells = lab_tab.locator(".jp-Notebook .jp-Cell")
+        cells = lab_tab.locator(CELLS)
         cells.nth(len(nb.cells) - 1).wait_for(state="attached", timeout=60_000)
         wait_ran(lab_tab, [], "kernel start")
         select(lab_tab, use)
