@@ -137,7 +137,6 @@ _install_lock = threading.Lock()
 def make_moto_app() -> DomainDispatcherApplication:
     """moto's own WSGI application (the control plane and S3 storage)."""
     disable_blanket_cors()
-    _install_speed_patches()
     return DomainDispatcherApplication(_backend_app)
 
 
@@ -146,16 +145,8 @@ def _backend_app(service: str) -> Any:
     return create_backend_app(service)
 
 
-_speed_patched = False
-
-
 def _install_speed_patches() -> None:
-    """The patches of the docstring's "Speed" list (idempotent)."""
-    global _speed_patched
-    with _install_lock:
-        if _speed_patched:
-            return
-        _speed_patched = True
+    """The patches of the docstring's "Speed" list (the shared Flask apps are make_moto_app's)."""
     from moto import backends as moto_backends
     from moto.iam import models as iam_models
 
@@ -358,6 +349,7 @@ def install(*, check_associations: Callable[[list[tuple[str, dict[str, Any]]]], 
         _installed = True
     # AWS managed policies (AmazonS3FullAccess, ...) exist in every account; learners attach them.
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    _install_speed_patches()
     _install_root_identity_patch()
 
     original_create = apigw_responses.APIGatewayResponse.create_rest_api

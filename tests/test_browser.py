@@ -164,9 +164,16 @@ def open_notebook(page, name, cell_count):
     page.keyboard.press("Enter")
     page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").filter(
         has_text=re.compile(rf"^{re.escape(name)}$")).wait_for(timeout=60_000)
+    cells = notebook_cells(page, cell_count)
+    assert cells.count() == cell_count
+    return cells
+
+
+def notebook_cells(page, cell_count):
+    """The locator of the cells of the notebook on show, once ``cell_count`` of them are in the
+    page and its kernel is idle."""
     cells = page.locator(CELLS)
     cells.nth(cell_count - 1).wait_for(state="attached", timeout=60_000)
-    assert cells.count() == cell_count
     wait_ran(page, [], "kernel start")
     return cells
 

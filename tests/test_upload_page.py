@@ -28,8 +28,9 @@ import pytest
 import requests
 
 import helpers as wb
-from test_browser import (ARTIFACTS, CELLS, TOKEN, browser, chromium, lab,  # noqa: F401 (fixtures)
-                          bucket_objects, notebook_copy, output_text, select, menu, wait_ran)
+from test_browser import (ARTIFACTS, TOKEN, browser, chromium, lab,  # noqa: F401 (fixtures)
+                          bucket_objects, notebook_copy, notebook_cells, output_text, select, menu,
+                          wait_ran)
 
 NOTEBOOK = "05_web_page.ipynb"
 SIZE = 11 * 1024 * 1024 + 13  # three 5 MiB parts; over the presigned POST's 10 MiB limit
@@ -76,9 +77,7 @@ def test_the_page_uploads_through_each_route_and_fails_as_the_notebook_says(brow
     times, started = {}, time.monotonic()
     try:
         lab_tab.goto(f"{lab['base']}/lab/tree/{NOTEBOOK}?token={TOKEN}&reset")
-        cells = lab_tab.locator(CELLS)
-        cells.nth(len(nb.cells) - 1).wait_for(state="attached", timeout=60_000)
-        wait_ran(lab_tab, [], "kernel start")
+        notebook_cells(lab_tab, len(nb.cells))
         select(lab_tab, use)
         menu(lab_tab, "Run", "Run All Above Selected Cell")
         wait_ran(lab_tab, [i for i in code if i < use], "cells up to Use the page")
