@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup chromium lab test aws outputs bench clean
+.PHONY: setup chromium js lab test aws outputs bench clean
 
 # The Jupyter settings (jupyter-config/) go into .venv each time: an editable install skips them.
 setup: $(STAMP)
@@ -27,10 +27,16 @@ lab: setup
 chromium:
 	@sh tools/ensure_chromium.sh
 
+# The JavaScript SDK for tests/clients/test_js_sdk.py: npm ci when the lock file changed.
+js:
+	@sh tools/ensure_js_clients.sh
+
 # The suite starts some forty Python processes (workers, kernels, JupyterLab, tools): each reads
 # the compiled bytecode of the project's modules instead of compiling them again, even where the
-# environment says not to write it (git ignores __pycache__).
-test: setup chromium
+# environment says not to write it (git ignores __pycache__). compileall writes it once first,
+# so that a clean clone's processes do not all compile the same files at the same moment.
+test: setup chromium js
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m compileall -q -x node_modules helpers localaws tests tools conftest.py >/dev/null
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest $(ARGS)
 
 aws: setup

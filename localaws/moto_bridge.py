@@ -71,6 +71,11 @@ Speed, without a change in what moto answers (each measured with py-spy while no
   kept for every dispatcher of the process (they hold no state: moto's backends do).
 - each new Cognito user pool imports moto's fixed key (replaced at once by the pool's own, see
   above); it is imported once.
+- moto looks up a response class's method names (``inspect.getmembers``) for every request;
+  they are looked up once per class.
+- ListObjectVersions deep-copied every version in the bucket, each object's body included, to
+  mark ``IsLatest``; listing a bucket read all its objects into memory. The copies made there
+  carry the listing's fields and no body.
 """
 from __future__ import annotations
 
@@ -169,6 +174,71 @@ def _install_speed_patches() -> None:
             for name, data, document in managed_policies()]
 
     iam_models.IAMBackend._init_aws_policies = _init_aws_policies
+
+    # moto looks up a response class's method names (inspect.getmembers) on every request.
+    from moto.core import responses as core_responses
+
+    core_responses.method_names_from_class = functools.cache(core_responses.method_names_from_class)
+
+    _install_listing_copies()
+
+
+def _install_listing_copies() -> None:
+    """ListObjectVersions: moto deep-copies every version of every key in the bucket to mark
+    ``IsLatest`` on the copies, and a FakeKey's deep copy reads its whole body: listing a bucket
+    read every object in it into memory. Within that call the copies are light: the listing's
+    fields, no body (the ETag is computed first, on the original, as any read of it does)."""
+    from moto.s3 import models as s3_models
+
+    listing = threading.local()
+
+    def listing_copy(item: Any) -> Any:
+        if isinstance(item, s3_models.FakeKey):
+            item.etag  # noqa: B018  computed from the body once, and kept, by moto's property
+            clone = object.__new__(type(item))
+            clone.__dict__.update(item.__dict__)
+            # The clone owns no storage: disposing of it (moto's __del__) must not close the
+            # original's file or its multipart upload.
+            clone.__dict__.update(_value_buffer=_NO_BODY, multipart=None, disposed=True)
+            return clone
+        clone = object.__new__(type(item))  # FakeDeleteMarker: its fields only
+        clone.__dict__.update(item.__dict__)
+        return clone
+
+    class MotoS3Copy:
+        """``copy`` as moto.s3.models sees it: the copy module, but light copies inside
+        ListObjectVersions (thread by thread; CopyObject's deep copies are unchanged)."""
+
+        copy = staticmethod(copy.copy)
+
+        @staticmethod
+        def deepcopy(item: Any, memo: Any = None) -> Any:
+            if getattr(listing, "active", False) and isinstance(item, list):
+                return [listing_copy(version) for version in item]
+            return copy.deepcopy(item, memo)
+
+    s3_models.copy = MotoS3Copy  # type: ignore[assignment]
+    original = s3_models.S3Backend.list_object_versions
+
+    @functools.wraps(original)
+    def list_object_versions(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        listing.active = True
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            listing.active = False
+
+    s3_models.S3Backend.list_object_versions = list_object_versions
+
+
+class _NoBody:
+    """The storage of a listing's copy of a key: nothing to read, nothing to close."""
+
+    def close(self) -> None:
+        pass
+
+
+_NO_BODY = _NoBody()
 
 
 def s3_app(moto_app: DomainDispatcherApplication):
@@ -848,19 +918,35 @@ def bucket_exists(bucket_name: str) -> bool:
     return _s3_bucket(bucket_name) is not None
 
 
+def _object_version(bucket_name: str, key_name: str, version_id: str | None = None) -> Any:
+    """moto's key for the current version of an object, or for ``version_id``; None when there
+    is none or it is a delete marker (in a versioned bucket, a deleted key's current version is
+    a marker: no body, ETag or tags)."""
+    from moto.s3.models import FakeKey
+
+    bucket = _s3_bucket(bucket_name)
+    if bucket is None:
+        return None
+    if version_id:
+        key = next((v for v in bucket.keys.getlist(key_name, [])
+                    if str(v.version_id if v.version_id is not None else "null") == version_id), None)
+    else:
+        key = bucket.keys.get(key_name)
+    return key if isinstance(key, FakeKey) else None
+
+
 def object_etag(bucket_name: str, key_name: str) -> str | None:
     """The ETag (quoted) of the current version of an object, None when there is none."""
-    bucket = _s3_bucket(bucket_name)
-    key = bucket.keys.get(key_name) if bucket is not None else None
+    key = _object_version(bucket_name, key_name)
     return key.etag if key is not None else None
 
 
-def object_tags(bucket_name: str, key_name: str) -> dict[str, str]:
-    """The tags of the current version of an object (empty when there is none)."""
+def object_tags(bucket_name: str, key_name: str, version_id: str | None = None) -> dict[str, str]:
+    """The tags of the current version of an object, or of ``version_id`` (empty when there is
+    none)."""
     from moto.s3.models import s3_backends
 
-    bucket = _s3_bucket(bucket_name)
-    key = bucket.keys.get(key_name) if bucket is not None else None
+    key = _object_version(bucket_name, key_name, version_id)
     if key is None:
         return {}
     return dict(s3_backends[ACCOUNT_ID]["global"].tagger.get_tag_dict_for_resource(key.arn))
@@ -887,8 +973,7 @@ def object_chunks(bucket_name: str, key_name: str, etag: str, size: int,
     in 8 MiB chunks, read from its file as they are sent (moto's GetObject reads the whole
     object into memory, ranged ones included). None if the object is not the one with this
     ETag and size any more (the caller lets moto answer)."""
-    bucket = _s3_bucket(bucket_name)
-    key = bucket.keys.get(key_name) if bucket is not None else None
+    key = _object_version(bucket_name, key_name)
     if key is None or key.etag != etag or key.size != size:
         return None
     stop = size if end is None else end + 1

@@ -260,3 +260,62 @@ def test_an_environment_that_cannot_start_fails_the_invocation_and_leaves_no_fol
     response, result = invoke(aws, fn["FunctionName"])
     assert response["FunctionError"] == "Unhandled" and "BadZipFile" in result["errorMessage"]
     assert list(tmp_path.iterdir()) == []
+
+
+# --- each execution environment is its own process, forked from a zygote with boto3 imported ---
+# A cold start forks localaws/awslambda/zygote.py, which has imported boto3 once. What a function
+# can see of that must be what it sees on AWS: its own copy of a package wins over the runtime's,
+# its own subprocesses can be waited for, and environments share no state.
+
+BUNDLED_BOTO3 = {
+    "app.py": "import boto3, botocore\n"
+              "def handler(e, c):\n    return [boto3.__version__, botocore.__version__]\n",
+    "boto3/__init__.py": "__version__ = 'bundled'\n",
+    "botocore/__init__.py": "__version__ = 'bundled too'\n",
+}
+
+
+def test_a_function_that_bundles_boto3_imports_its_own_copy_not_the_runtime_s(aws, make_function):
+    """On AWS the function's folder comes first on sys.path, so a packaged boto3 replaces the
+    runtime's (https://docs.aws.amazon.com/lambda/latest/dg/python-package.html)."""
+    fn = make_function(BUNDLED_BOTO3)
+    assert invoke(aws, fn["FunctionName"])[1] == ["bundled", "bundled too"]
+
+
+def test_a_layer_that_bundles_boto3_replaces_the_runtime_s_too(aws, make_function, name):
+    layer = aws("lambda").publish_layer_version(LayerName=name, Content={"ZipFile": zip_code(
+        {"python/boto3/__init__.py": "__version__ = 'from the layer'\n"})})
+    fn = make_function("import boto3\ndef handler(e, c):\n    return boto3.__version__\n",
+                       Layers=[layer["LayerVersionArn"]])
+    assert invoke(aws, fn["FunctionName"])[1] == "from the layer"
+
+
+def test_without_a_bundled_copy_the_runtime_s_boto3_is_the_installed_one(aws, make_function):
+    import boto3
+
+    fn = make_function("import boto3\ndef handler(e, c):\n    return boto3.__version__\n")
+    assert invoke(aws, fn["FunctionName"])[1] == boto3.__version__
+
+
+def test_a_handler_can_run_and_wait_for_its_own_subprocess(aws, make_function):
+    """The zygote lets the kernel reap its children; the environments it forks must not inherit
+    that, or ``subprocess.run`` could not collect its child's exit status."""
+    fn = make_function("import subprocess, sys\ndef handler(e, c):\n"
+                       "    done = subprocess.run([sys.executable, '-c', 'import sys; sys.exit(3)'])\n"
+                       "    return done.returncode\n")
+    response, result = invoke(aws, fn["FunctionName"])
+    assert "FunctionError" not in response, result
+    assert result == 3
+
+
+def test_concurrent_environments_are_separate_processes_with_their_own_random_state(
+        aws, make_function):
+    import concurrent.futures
+
+    fn = make_function("import os, random, time\nSEED = random.random()\n"
+                       "def handler(e, c):\n    time.sleep(0.5)\n"
+                       "    return [os.getpid(), SEED, os.environ['AWS_LAMBDA_LOG_STREAM_NAME']]\n")
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: invoke(aws, fn["FunctionName"])[1], range(3)))
+    pids, seeds, streams = zip(*results)
+    assert len(set(pids)) == 3 and len(set(seeds)) == 3 and len(set(streams)) == 3

@@ -465,3 +465,16 @@ def test_a_checksum_hoisted_into_a_presigned_query_is_ignored(endpoint, s3):
     assert response.status_code == 200, response.text
     assert response.headers.get("x-amz-checksum-crc32") != crc32(b"")
     assert stored(s3, "hoisted.bin")
+
+def test_an_older_version_is_read_and_written_over_when_the_current_one_is_a_delete_marker_GET(s3):
+    """In a versioned bucket, deleting a key makes a delete marker its current version; GET with
+    the VersionId of an older version still returns that version (GET), and a conditional PUT
+    with If-None-Match: * finds no current object (CONDITIONAL). The local AWS's bucket-policy
+    keys and conditional writes read the current version: a marker has no tags or ETag."""
+    s3.put_bucket_versioning(Bucket=s3.bucket, VersioningConfiguration={"Status": "Enabled"})
+    old = s3.put_object(Bucket=s3.bucket, Key="k.txt", Body=b"old")
+    s3.delete_object(Bucket=s3.bucket, Key="k.txt")
+    assert s3.get_object(Bucket=s3.bucket, Key="k.txt", VersionId=old["VersionId"])["Body"].read() == b"old"
+    assert client_error(lambda: s3.get_object(Bucket=s3.bucket, Key="k.txt"))["Error"]["Code"] == "NoSuchKey"
+    s3.put_object(Bucket=s3.bucket, Key="k.txt", Body=b"new", IfNoneMatch="*")
+    assert s3.get_object(Bucket=s3.bucket, Key="k.txt")["Body"].read() == b"new"

@@ -103,9 +103,12 @@ def test_256_mib_uploads_and_reading_one_back_keep_the_server_s_memory_bounded(o
     s3.complete_multipart_upload(Bucket=bucket, Key="parts.bin", UploadId=upload_id, MultipartUpload={
         "Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]})
     assert wb.object_sha256(bucket, "big.bin", s3=s3) == wb.sha256_file(path)  # read back, streamed too
+    # Emptying a bucket starts with ListObjectVersions (wb.delete_bucket): listing reads no body.
+    listed = s3.list_object_versions(Bucket=bucket)["Versions"]
+    assert sorted((v["Key"], v["Size"]) for v in listed) == [("big.bin", 256 * MiB), ("parts.bin", 256 * MiB)]
     grew = rss_mib(pid, "VmHWM") - before
     # Holding either object in memory would take 256 MiB at least; streaming takes a few chunks.
-    assert grew < 128, f"the local AWS grew by {grew:.0f} MiB during 256 MiB uploads and a read"
+    assert grew < 128, f"the local AWS grew by {grew:.0f} MiB during 256 MiB uploads, a read and a listing"
     head = s3.head_object(Bucket=bucket, Key="big.bin")
     md5 = hashlib.md5()
     with open(path, "rb") as f:
@@ -217,3 +220,28 @@ def test_two_concurrent_completes_of_one_upload_give_one_object_and_no_server_er
         outcomes = sorted(pool.map(lambda _: complete(), range(2)))
     assert "done" in outcomes and set(outcomes) <= {"done", "NoSuchUpload"}, outcomes
     assert s3.get_object(Bucket=bucket, Key="twice")["Body"].read() == b"".join(parts)
+
+
+def test_listing_versions_gives_each_version_s_fields_and_leaves_the_objects_whole(aws, bucket):
+    """ListObjectVersions (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html):
+    each version with its ETag, Size and IsLatest, delete markers apart; the local AWS lists light
+    copies of its keys, which must not take the objects' bytes with them when they are dropped."""
+    import gc
+
+    s3 = aws("s3")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket=bucket, Key="a.txt", Body=b"one")
+    second = s3.put_object(Bucket=bucket, Key="a.txt", Body=b"two!")
+    bee = s3.put_object(Bucket=bucket, Key="b.txt", Body=b"bee")
+    marker = s3.delete_object(Bucket=bucket, Key="b.txt")
+    for _ in range(2):  # the second time after the first listing's copies were collected
+        listed = s3.list_object_versions(Bucket=bucket)
+        gc.collect()
+        versions = {(v["Key"], v["VersionId"]): (v["ETag"], v["Size"], v["IsLatest"]) for v in listed["Versions"]}
+        assert versions[("a.txt", second["VersionId"])] == (hashlib.md5(b"two!").hexdigest().join('""'), 4, True)
+        assert versions[("a.txt", first["VersionId"])] == (hashlib.md5(b"one").hexdigest().join('""'), 3, False)
+        assert [(m["Key"], m["VersionId"], m["IsLatest"]) for m in listed["DeleteMarkers"]] == [
+            ("b.txt", marker["VersionId"], True)]
+    assert s3.get_object(Bucket=bucket, Key="a.txt", VersionId=first["VersionId"])["Body"].read() == b"one"
+    assert s3.get_object(Bucket=bucket, Key="a.txt")["Body"].read() == b"two!"
+    assert s3.get_object(Bucket=bucket, Key="b.txt", VersionId=bee["VersionId"])["Body"].read() == b"bee"

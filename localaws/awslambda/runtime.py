@@ -21,8 +21,10 @@ import io
 import json
 import os
 import queue
+import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +38,7 @@ from typing import Any
 from .. import iam_eval, moto_bridge
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+ZYGOTE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote.py")
 # AWS gives the init phase 10 s before it fails the invocation.
 INIT_TIMEOUT = 10.0
 IDLE_SECONDS = 300.0
@@ -111,13 +114,124 @@ def _extract(data: bytes, folder: str) -> None:
                 os.chmod(path, (unix & 0o777 if unix else 0o644) | 0o600)
 
 
+class ForkedProcess:
+    """An execution environment's process, a child of the zygote (so not of this process): its
+    pipes, and what ExecutionEnvironment needs of a Popen (poll, wait, kill), through a pidfd."""
+
+    def __init__(self, pid: int, stdin: Any, stdout: Any, stderr: Any) -> None:
+        self.pid, self.stdin, self.stdout, self.stderr = pid, stdin, stdout, stderr
+        try:
+            self._pidfd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:  # gone already (reaped at once by the zygote)
+            self._pidfd = None
+        self.returncode: int | None = None  # -1 once it has ended (its status is the zygote's)
+
+    def _ended(self, timeout: float) -> bool:
+        if self.returncode is None:
+            if self._pidfd is not None:
+                poller = select.poll()
+                poller.register(self._pidfd, select.POLLIN)
+                if not poller.poll(timeout * 1000):
+                    return False
+                os.close(self._pidfd)
+                self._pidfd = None
+            self.returncode = -1
+        return True
+
+    def poll(self) -> int | None:
+        return self.returncode if self._ended(0) else None
+
+    def wait(self, timeout: float) -> int | None:
+        return self.returncode if self._ended(timeout) else None
+
+    def kill(self) -> None:
+        if self._pidfd is not None:
+            try:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+class Zygote:
+    """The process execution environments are forked from (zygote.py): Python and boto3 are
+    imported once, not at every cold start. Started at the first cold start; restarted if it
+    has died; stopped with the runtime."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._channel: socket.socket | None = None
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "en_US.UTF-8",
+               "TZ": ":UTC", "PYTHONUNBUFFERED": "1"}
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-u", ZYGOTE, str(theirs.fileno())], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, env=env, cwd="/", pass_fds=(theirs.fileno(),),
+                start_new_session=True)
+        finally:
+            theirs.close()
+        self._channel = ours
+
+    def spawn(self, env: dict[str, str], cwd: str, paths: list[str]) -> ForkedProcess:
+        """A new process with ``env`` in ``cwd`` running the worker; ``paths`` are the function's
+        code and layer folders (a copy of boto3 there replaces the preloaded one)."""
+        child_in, stdin = os.pipe()
+        stdout, child_out = os.pipe()
+        stderr, child_err = os.pipe()
+        try:
+            with self._lock:
+                if self._process is None or self._process.poll() is not None:
+                    self._start()
+                request = json.dumps({"env": env, "cwd": cwd, "paths": paths}).encode()
+                try:
+                    socket.send_fds(self._channel, [request], [child_in, child_out, child_err])
+                    answer = self._channel.recv(4096)
+                except OSError:
+                    answer = b""
+                if not answer:
+                    self.stop_locked()
+                    raise RuntimeError("the local Lambda's zygote process stopped; the next "
+                                       "invocation starts a new one")
+        except BaseException:
+            for fd in (stdin, stdout, stderr):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (child_in, child_out, child_err):
+                os.close(fd)
+        return ForkedProcess(json.loads(answer)["pid"],
+                             open(stdin, "w", encoding="utf-8", buffering=1),
+                             open(stdout, encoding="utf-8"),
+                             open(stderr, encoding="utf-8", errors="replace"))
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stop_locked()
+
+    def stop_locked(self) -> None:
+        if self._channel is not None:
+            self._channel.close()  # end of file: the zygote exits
+            self._channel = None
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+
+
 class ExecutionEnvironment:
     """One worker process with the function's code extracted, its own credentials and log stream."""
 
-    def __init__(self, spec: FunctionSpec, endpoint_url: str) -> None:
+    def __init__(self, spec: FunctionSpec, endpoint_url: str, zygote: Zygote) -> None:
         self.spec = spec
+        self.zygote = zygote
         self.folder = tempfile.mkdtemp(prefix="s3wb-lambda-")
-        self.process: subprocess.Popen | None = None
+        self.process: ForkedProcess | None = None
         try:
             self._start(spec, endpoint_url)
         except BaseException:
@@ -156,10 +270,8 @@ class ExecutionEnvironment:
             **spec.environment,
         }
         started = time.time()
-        self.process = subprocess.Popen(
-            [sys.executable, "-u", WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=env, cwd=task_root, text=True, bufsize=1,
-            start_new_session=True)
+        self.process = self.zygote.spawn(env, task_root, [task_root] + [
+            folder for path in layer_paths for folder in (os.path.join(path, "python"), path)])
         self._answers: queue.Queue = queue.Queue()
         self._stderr: list[str] = []
         self._printed: list[str] = []  # what the function printed since the last take
@@ -258,10 +370,7 @@ class ExecutionEnvironment:
                     os.killpg(self.process.pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     self.process.kill()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
+            self.process.wait(timeout=5)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -273,6 +382,7 @@ class LambdaRuntime:
         self._lock = threading.Lock()
         self._idle: dict[tuple, list[ExecutionEnvironment]] = {}
         self._closed = False
+        self._zygote = Zygote()
         self._stopping = threading.Event()
         self._reaper = threading.Thread(target=self._reap, daemon=True, name="lambda-reaper")
         self._reaper.start()
@@ -297,7 +407,7 @@ class LambdaRuntime:
                 environment.close()
             if self._closed:
                 raise RuntimeError("the local AWS is shutting down")
-        return ExecutionEnvironment(spec, self.endpoint_url)
+        return ExecutionEnvironment(spec, self.endpoint_url, self._zygote)
 
     def _give_back(self, environment: ExecutionEnvironment) -> None:
         if not environment.alive:
@@ -374,3 +484,4 @@ class LambdaRuntime:
             self._closed = True
         self._stopping.set()
         self.reset()
+        self._zygote.stop()

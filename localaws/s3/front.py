@@ -129,7 +129,7 @@ def request_context(action: str, bucket: str, key: str | None, query: dict[str, 
         for tag, value in tags.items():
             context[f"s3:RequestObjectTag/{tag}"] = value
     if key and action in _EXISTING_TAG_ACTIONS:
-        for tag, value in moto_bridge.object_tags(bucket, key).items():
+        for tag, value in moto_bridge.object_tags(bucket, key, query.get("versionId")).items():
             context[f"s3:ExistingObjectTag/{tag}"] = value
     return context
 

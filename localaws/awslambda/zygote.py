@@ -1,0 +1,111 @@
+"""The execution environments' common parent (run as a script, in its own process).
+
+A cold start used to be a new Python process that imported boto3 itself: a fifth of a second of
+CPU each, most of the local Lambda's cost. This process imports the worker and the runtime's
+SDK (boto3, as AWS's Python runtimes include it) once, then forks one child per execution
+environment on request. Each child is its own process, as before: its own session, pipes,
+environment variables, working folder and module state, and the worker's protocol is unchanged
+(worker.py).
+
+Protocol with the parent (runtime.py), over the UNIX socket whose descriptor is the first
+argument (SOCK_SEQPACKET, one message per request): the request is a JSON object ``{"env": {...}, "cwd": "...", "paths": [...]}``
+sent with three file descriptors (the child's stdin, stdout and stderr); the answer is
+``{"pid": N}``. The child's exit is the parent's to watch (a pidfd). End of file on the socket
+(the parent has gone) ends this process; running children are left to the parent, which kills
+their process groups.
+
+A function that ships its own copy of a preloaded package (boto3 in its zip or a layer, as AWS
+recommends for pinning a version) gets its own: the child drops the preloaded SDK before the
+worker puts the package on sys.path, so the function's copy is imported as on AWS.
+"""
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+import worker  # noqa: E402 (this folder is sys.path[0]: the script's own)
+
+_before = set(sys.modules)
+import boto3  # noqa: E402,F401  the runtime's SDK
+import boto3.s3.transfer  # noqa: E402,F401  what a first client and presigned URL import
+import s3transfer.subscribers  # noqa: E402,F401
+
+PRELOADED = sorted(set(sys.modules) - _before)
+PRELOADED_TOP = sorted({name.split(".")[0] for name in PRELOADED})
+
+
+def _shadowed(paths):
+    """Whether the function's package or a layer has its own copy of a preloaded package."""
+    for folder in paths:
+        for name in PRELOADED_TOP:
+            base = os.path.join(folder, name)
+            if os.path.isdir(base) or os.path.exists(base + ".py") or any(
+                    entry.startswith(name + ".") and entry.endswith(".so")
+                    for entry in _listing(folder)):
+                return True
+    return False
+
+
+def _listing(folder):
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
+def _child(request, fds):
+    """In the forked child: become the execution environment and run the worker's loop."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote reaps its children; a handler's own subprocesses are its to wait for
+    os.setsid()
+    for target, fd in zip((0, 1, 2), fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    time.tzset()
+    os.chdir(request["cwd"])
+    sys.argv = [worker.__file__]
+    if _shadowed(request["paths"]):
+        for name in PRELOADED:
+            sys.modules.pop(name, None)
+    worker.main()
+
+
+def serve(channel):
+    # Children are reaped by the kernel: their exit is seen by the parent through a pidfd.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(channel, 1 << 20, 3)
+        except (ConnectionResetError, OSError):
+            return
+        if not message:
+            return
+        request = json.loads(message)
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                channel.close()
+                _child(request, fds)
+                status = 0
+            except SystemExit as exc:
+                status = exc.code if isinstance(exc.code, int) else 1
+            except BaseException:
+                import traceback
+                traceback.print_exc()
+            finally:
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                finally:
+                    os._exit(status)
+        for fd in fds:
+            os.close(fd)
+        channel.send(json.dumps({"pid": pid}).encode())
+
+
+if __name__ == "__main__":
+    serve(socket.socket(fileno=int(sys.argv[1])))
