@@ -150,6 +150,14 @@ START_FIRST = (
     "tests/test_lab.py",
     "tests/test_load.py",
     "tests/clients/",
+    # single tests of ten seconds or more: not left for the end, where they would keep one
+    # worker busy after the others are done (a file kept together is one unit anyway)
+    "tests/test_bad_inputs.py::test_keys_over_1024",
+    "tests/test_streaming.py::test_256_mib",
+    "tests/test_security_review.py::test_stored_notebook_outputs_show_no_secrets",
+    "tests/test_cloudfront_helpers.py",
+    "tests/test_workbook_tools.py::test_delete_resources_orders",
+    "tests/test_as_strict_as_aws.py",
 )
 
 
