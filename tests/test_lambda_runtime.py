@@ -319,3 +319,16 @@ def test_concurrent_environments_are_separate_processes_with_their_own_random_st
         results = list(pool.map(lambda _: invoke(aws, fn["FunctionName"])[1], range(3)))
     pids, seeds, streams = zip(*results)
     assert len(set(pids)) == 3 and len(set(seeds)) == 3 and len(set(streams)) == 3
+
+
+def test_each_environment_s_boto3_uses_its_own_role_credentials_and_region(aws, make_function):
+    """The zygote has boto3's default session ready (service models read); what a client takes
+    from the environment (credentials, region, endpoint) must still be this function's."""
+    source = ("import boto3\ndef handler(e, c):\n    sts = boto3.client('sts')\n"
+              "    return [sts.meta.region_name, sts.get_caller_identity()['Arn']]\n")
+    first, second = make_function(source), make_function(source)
+    for fn in (first, second):
+        region, arn = invoke(aws, fn["FunctionName"])[1]
+        role = fn["Role"].split("/")[-1]
+        assert region == "us-east-1"
+        assert arn.startswith(f"arn:aws:sts::") and f":assumed-role/{role}/" in arn, arn

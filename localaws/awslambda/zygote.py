@@ -35,6 +35,18 @@ import s3transfer.subscribers  # noqa: E402,F401
 PRELOADED = sorted(set(sys.modules) - _before)
 PRELOADED_TOP = sorted({name.split(".")[0] for name in PRELOADED})
 
+# boto3's default session, with the models of the services handlers call most already read
+# (a first S3 client reads some megabytes of JSON: about 150 ms of a cold start). Nothing in it
+# depends on the environment: region, credentials and endpoint are read from the variables when
+# the handler makes its client, in the child, where they are the function's.
+boto3.setup_default_session()
+_loader = boto3.DEFAULT_SESSION._session.get_component("data_loader")
+for _service in ("s3", "sts"):
+    _loader.load_service_model(_service, "service-2")
+    _loader.load_service_model(_service, "endpoint-rule-set-1")
+_loader.load_data("partitions")
+boto3.DEFAULT_SESSION._session.get_component("endpoint_resolver")
+
 
 def _shadowed(paths):
     """Whether the function's package or a layer has its own copy of a preloaded package."""
