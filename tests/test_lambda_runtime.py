@@ -309,14 +309,22 @@ def test_a_handler_can_run_and_wait_for_its_own_subprocess(aws, make_function):
 
 
 def test_concurrent_environments_are_separate_processes_with_their_own_random_state(
-        aws, make_function):
+        aws, make_function, tmp_path):
+    """Three invocations at once, each holding its environment until all three are running (a
+    file each in a folder of this machine): three environments, none reused."""
     import concurrent.futures
 
     fn = make_function("import os, random, time\nSEED = random.random()\n"
-                       "def handler(e, c):\n    time.sleep(0.5)\n"
-                       "    return [os.getpid(), SEED, os.environ['AWS_LAMBDA_LOG_STREAM_NAME']]\n")
+                       "def handler(e, c):\n"
+                       "    open(os.path.join(e['meet'], str(os.getpid())), 'w').close()\n"
+                       "    deadline = time.time() + 20\n"
+                       "    while len(os.listdir(e['meet'])) < 3 and time.time() < deadline:\n"
+                       "        time.sleep(0.05)\n"
+                       "    return [os.getpid(), SEED, os.environ['AWS_LAMBDA_LOG_STREAM_NAME']]\n",
+                       Timeout=30)
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
-        results = list(pool.map(lambda _: invoke(aws, fn["FunctionName"])[1], range(3)))
+        results = list(pool.map(lambda _: invoke(aws, fn["FunctionName"], {"meet": str(tmp_path)})[1],
+                                range(3)))
     pids, seeds, streams = zip(*results)
     assert len(set(pids)) == 3 and len(set(seeds)) == 3 and len(set(streams)) == 3
 
