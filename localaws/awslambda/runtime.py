@@ -1,5 +1,9 @@
 """The Lambda runtime: execution environments as worker processes, kept warm and reused.
 
+Each environment's process is forked by the zygote (zygote.py), which has imported boto3 and
+read its common models once; the process then runs worker.py's loop, as a new Python process
+running worker.py did before.
+
 Supported: Python functions from zip packages (``module.function`` handlers, layers on the path),
 environment variables, the execution role's temporary credentials from the local STS,
 ``AWS_ENDPOINT_URL`` pointing at the local AWS (so boto3 in a handler reaches it), the context
@@ -37,7 +41,6 @@ from typing import Any
 
 from .. import iam_eval, moto_bridge
 
-WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 ZYGOTE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote.py")
 # AWS gives the init phase 10 s before it fails the invocation.
 INIT_TIMEOUT = 10.0

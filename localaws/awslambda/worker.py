@@ -1,11 +1,12 @@
-"""One Lambda execution environment (run as a script, in its own process).
+"""One Lambda execution environment: ``main`` runs in its own process, forked by the zygote
+(zygote.py), or as a script.
 
 The init phase imports the handler once; invocations then reuse it, so module-level state
 survives between them as on AWS. Protocol with the parent (runtime.py): one JSON line per
 invocation on stdin, one JSON line per answer on the original stdout; what the handler prints
 is sent as it is printed, in ``{"log": ...}`` lines before the answer.
 
-This file imports nothing from the workbook, so a cold start costs only Python's own start-up.
+This file imports nothing from the workbook: the zygote imports it once, with boto3.
 """
 import importlib
 import io
