@@ -340,3 +340,24 @@ def test_each_environment_s_boto3_uses_its_own_role_credentials_and_region(aws, 
         role = fn["Role"].split("/")[-1]
         assert region == "us-east-1"
         assert arn.startswith(f"arn:aws:sts::") and f":assumed-role/{role}/" in arn, arn
+
+
+def test_a_zygote_that_died_is_replaced_at_the_next_cold_start(aws, make_function, local_aws):
+    """The zygote is an ordinary process: if something kills it, the next cold start starts a
+    new one instead of failing every invocation from then on."""
+    import os
+    import signal
+
+    fn = make_function("import os\ndef handler(e, c):\n    return os.getpid()\n")
+    invoke(aws, fn["FunctionName"])
+    zygote = local_aws.app.awslambda.runtime._zygote
+    old, old_channel = zygote._process, zygote._channel
+    os.kill(old.pid, signal.SIGKILL)
+    old.wait(timeout=10)
+    aws("lambda").update_function_configuration(FunctionName=fn["FunctionName"],
+                                                Environment={"Variables": {"COLD": "again"}})
+    wait_updated(aws("lambda"), fn["FunctionName"])
+    response, pid = invoke(aws, fn["FunctionName"])
+    assert "FunctionError" not in response and isinstance(pid, int)
+    assert zygote._process is not old and zygote._process.poll() is None
+    assert old_channel.fileno() == -1, "the dead zygote's socket was left open"

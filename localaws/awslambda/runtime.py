@@ -187,6 +187,7 @@ class Zygote:
         try:
             with self._lock:
                 if self._process is None or self._process.poll() is not None:
+                    self.stop_locked()  # a zygote that died: its socket goes with it
                     self._start()
                 request = json.dumps({"env": env, "cwd": cwd, "paths": paths}).encode()
                 try:
