@@ -290,6 +290,21 @@ def test_a_layer_that_bundles_boto3_replaces_the_runtime_s_too(aws, make_functio
     assert invoke(aws, fn["FunctionName"])[1] == "from the layer"
 
 
+def test_a_module_named_like_a_standard_one_leaves_the_runtime_s_boto3_in_place(aws, make_function):
+    """Only installed packages (boto3, botocore, urllib3, ...) are the function's to replace. AWS's
+    runtime interface client imports http.client (and with it email) before the handler, so a
+    module of the package named ``email.py`` does not replace the standard one there; here it
+    made the environment drop everything boto3 had imported, and boto3 then failed to import."""
+    import boto3
+
+    fn = make_function({"app.py": "import boto3, email, sys\n"
+                                  "def handler(e, c):\n"
+                                  "    return [boto3.__version__, email.__file__.startswith(sys.prefix)"
+                                  " or email.__file__.startswith(sys.base_prefix)]\n",
+                        "email.py": "SHADOW = True\n"})
+    assert invoke(aws, fn["FunctionName"])[1] == [boto3.__version__, True]
+
+
 def test_without_a_bundled_copy_the_runtime_s_boto3_is_the_installed_one(aws, make_function):
     import boto3
 

@@ -23,6 +23,7 @@ import os
 import signal
 import socket
 import sys
+import sysconfig
 import time
 
 import worker  # noqa: E402 (this folder is sys.path[0]: the script's own)
@@ -32,8 +33,15 @@ import boto3  # noqa: E402,F401  the runtime's SDK
 import boto3.s3.transfer  # noqa: E402,F401  what a first client and presigned URL import
 import s3transfer.subscribers  # noqa: E402,F401
 
-PRELOADED = sorted(set(sys.modules) - _before)
-PRELOADED_TOP = sorted({name.split(".")[0] for name in PRELOADED})
+# The installed packages among what boto3 brought in (boto3, botocore, s3transfer, urllib3, ...):
+# a function may ship its own copy of those. The standard modules it brought in stay: AWS's
+# runtime interface client imports http.client (and with it email) before the handler, so a
+# module of the function with such a name does not replace those there either.
+_SITE = tuple(os.path.join(sysconfig.get_paths()[kind], "") for kind in ("purelib", "platlib"))
+PRELOADED_TOP = sorted({
+    name.split(".")[0] for name in set(sys.modules) - _before
+    if (getattr(sys.modules.get(name.split(".")[0]), "__file__", None) or "").startswith(_SITE)})
+PRELOADED = sorted(name for name in set(sys.modules) - _before if name.split(".")[0] in PRELOADED_TOP)
 
 # boto3's default session, with the models of the services handlers call most already read
 # (a first S3 client reads some megabytes of JSON: about 150 ms of a cold start). Nothing in it
