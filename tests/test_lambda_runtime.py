@@ -354,7 +354,7 @@ def test_each_environment_s_boto3_uses_its_own_role_credentials_and_region(aws, 
         region, arn = invoke(aws, fn["FunctionName"])[1]
         role = fn["Role"].split("/")[-1]
         assert region == "us-east-1"
-        assert arn.startswith(f"arn:aws:sts::") and f":assumed-role/{role}/" in arn, arn
+        assert arn.startswith("arn:aws:sts::") and f":assumed-role/{role}/" in arn, arn
 
 
 def test_a_zygote_that_died_is_replaced_at_the_next_cold_start(aws, make_function, local_aws):

@@ -233,17 +233,16 @@ class ExecutionEnvironment:
 
     def __init__(self, spec: FunctionSpec, endpoint_url: str, zygote: Zygote) -> None:
         self.spec = spec
-        self.zygote = zygote
         self.folder = tempfile.mkdtemp(prefix="s3wb-lambda-")
         self.process: ForkedProcess | None = None
         try:
-            self._start(spec, endpoint_url)
+            self._start(spec, endpoint_url, zygote)
         except BaseException:
             # The folder holds the function's code and credentials: never leave it behind.
             self.close()
             raise
 
-    def _start(self, spec: FunctionSpec, endpoint_url: str) -> None:
+    def _start(self, spec: FunctionSpec, endpoint_url: str, zygote: Zygote) -> None:
         task_root = os.path.join(self.folder, "task")
         _extract(spec.code, task_root)
         layer_paths = []
@@ -274,7 +273,7 @@ class ExecutionEnvironment:
             **spec.environment,
         }
         started = time.time()
-        self.process = self.zygote.spawn(env, task_root, [task_root] + [
+        self.process = zygote.spawn(env, task_root, [task_root] + [
             folder for path in layer_paths for folder in (os.path.join(path, "python"), path)])
         self._answers: queue.Queue = queue.Queue()
         self._stderr: list[str] = []

@@ -8,8 +8,9 @@ environment variables, working folder and module state, and the worker's protoco
 (worker.py).
 
 Protocol with the parent (runtime.py), over the UNIX socket whose descriptor is the first
-argument (SOCK_SEQPACKET, one message per request): the request is a JSON object ``{"env": {...}, "cwd": "...", "paths": [...]}``
-sent with three file descriptors (the child's stdin, stdout and stderr); the answer is
+argument (SOCK_SEQPACKET, one message per request): the request is a JSON object
+``{"env": {...}, "cwd": "...", "paths": [...]}`` sent with three file descriptors (the child's
+stdin, stdout and stderr); the answer is
 ``{"pid": N}``. The child's exit is the parent's to watch (a pidfd). End of file on the socket
 (the parent has gone) ends this process; running children are left to the parent, which kills
 their process groups.
@@ -41,7 +42,8 @@ _SITE = tuple(os.path.join(sysconfig.get_paths()[kind], "") for kind in ("pureli
 PRELOADED_TOP = sorted({
     name.split(".")[0] for name in set(sys.modules) - _before
     if (getattr(sys.modules.get(name.split(".")[0]), "__file__", None) or "").startswith(_SITE)})
-PRELOADED = sorted(name for name in set(sys.modules) - _before if name.split(".")[0] in PRELOADED_TOP)
+PRELOADED = sorted(name for name in set(sys.modules) - _before
+                   if name.split(".")[0] in PRELOADED_TOP)
 
 # boto3's default session, with the models of the services handlers call most already read
 # (a first S3 client reads some megabytes of JSON: about 150 ms of a cold start). Nothing in it
@@ -57,27 +59,25 @@ boto3.DEFAULT_SESSION._session.get_component("endpoint_resolver")
 
 
 def _shadowed(paths):
-    """Whether the function's package or a layer has its own copy of a preloaded package."""
+    """Whether the function's package or a layer has its own copy of a preloaded package (a
+    package folder, a module, or an extension module named after it)."""
     for folder in paths:
-        for name in PRELOADED_TOP:
-            base = os.path.join(folder, name)
-            if os.path.isdir(base) or os.path.exists(base + ".py") or any(
-                    entry.startswith(name + ".") and entry.endswith(".so")
-                    for entry in _listing(folder)):
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        for entry in entries:
+            top = entry.split(".", 1)[0]
+            if top in PRELOADED_TOP and (entry.endswith((".py", ".so"))
+                                         or os.path.isdir(os.path.join(folder, entry))):
                 return True
     return False
 
 
-def _listing(folder):
-    try:
-        return os.listdir(folder)
-    except OSError:
-        return []
-
-
 def _child(request, fds):
     """In the forked child: become the execution environment and run the worker's loop."""
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote reaps its children; a handler's own subprocesses are its to wait for
+    # The zygote lets the kernel reap its children; a handler's subprocesses are its to wait for.
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.setsid()
     for target, fd in zip((0, 1, 2), fds):
         os.dup2(fd, target)
