@@ -37,6 +37,12 @@ def pytest_configure(config):
     os.environ.setdefault("LOCALAWS_TIME_SCALE", SUITE_TIME_SCALE)
     if _is_xdist_controller(config):
         return
+    # nbval's kernels listen on Unix sockets: a TCP port picked for a kernel can be taken by
+    # another process of the suite before the kernel binds it (tests/kernel_transport.py).
+    import nbval.kernel
+
+    from tests.kernel_transport import KernelOverIpc
+    nbval.kernel.KernelManager = KernelOverIpc
     import localaws as local
 
     _server = local.start(port=0)

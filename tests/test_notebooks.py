@@ -10,6 +10,7 @@ import pytest
 
 import helpers as wb
 import localaws as local
+from kernel_transport import AsyncKernelOverIpc
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
@@ -37,7 +38,8 @@ def execute_notebook(name, tmp_path, **parameters):
     out = tmp_path / name
     papermill.execute_notebook(os.path.join(NOTEBOOKS, name), str(out), parameters=parameters,
                                cwd=NOTEBOOKS, kernel_name="python3", progress_bar=False,
-                               request_save_on_cell_execute=False)  # written once, at the end
+                               request_save_on_cell_execute=False,  # written once, at the end
+                               kernel_manager_class=AsyncKernelOverIpc)
     nb = nbformat.read(str(out), as_version=4)
     # A cell's printed text may arrive in several stream outputs (print writes its arguments one
     # by one, and the kernel may flush between them): stream text is joined as it was written.
@@ -345,7 +347,8 @@ def test_a_headless_papermill_run_stops_the_local_aws_its_setup_cell_started(tmp
     assert local.probe(endpoint) is None
     papermill.execute_notebook(str(tmp_path / "tiny.ipynb"), str(tmp_path / "out.ipynb"),
                                parameters={"endpoint_url": endpoint}, kernel_name="python3",
-                               progress_bar=False, cwd=str(tmp_path))
+                               progress_bar=False, cwd=str(tmp_path),
+                               kernel_manager_class=AsyncKernelOverIpc)
     out = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
     text = "".join(o.get("text", "") for c in out.cells for o in c.outputs)
     assert "local AWS answers: True" in text and "buckets: []" in text

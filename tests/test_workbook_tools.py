@@ -432,3 +432,37 @@ def test_nbval_reads_every_sanitizer_in_the_file():
     for regex, replace in patterns.items():
         cleaned = re.sub(regex, replace, cleaned)
     assert cleaned == "left behind: {}\n"
+
+
+@pytest.mark.parametrize("how", ["nbval", "papermill"])
+def test_the_suite_s_kernels_listen_on_unix_sockets_of_their_own(how, tmp_path):
+    """nbval's and papermill's kernels in this suite use the ipc transport, each in a folder of its
+    own that goes with the kernel: a TCP port picked for a kernel can be taken by another of the
+    suite's processes before the kernel binds it (tests/kernel_transport.py)."""
+    probe = ("import json, os, ipykernel.connect as c; info = json.loads(c.get_connection_info()); "
+             "print(info['transport'], info['ip'], os.path.exists(info['ip'] + '-%d' % info['shell_port']))")
+    if how == "nbval":
+        import nbval.kernel
+
+        km, kc = nbval.kernel.start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+        seen = []
+        kc.execute_interactive(probe, timeout=60, output_hook=seen.append)
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+        text = "".join(m["content"].get("text", "") for m in seen if m["msg_type"] == "stream")
+    else:
+        import papermill
+
+        from kernel_transport import AsyncKernelOverIpc
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, str(tmp_path / "probe.ipynb"))
+        papermill.execute_notebook(str(tmp_path / "probe.ipynb"), str(tmp_path / "out.ipynb"),
+                                   kernel_name="python3", progress_bar=False, cwd=str(tmp_path),
+                                   kernel_manager_class=AsyncKernelOverIpc)
+        out = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
+        text = "".join(o.get("text", "") for o in out.cells[0].outputs)
+    transport, ip, listening = text.split()
+    assert (transport, listening) == ("ipc", "True"), text
+    assert os.path.isabs(ip) and len(ip) + 2 < 107, ip  # a path both sides agree on, short enough
+    assert not os.path.exists(os.path.dirname(ip)), "the kernel's socket folder outlived it"
