@@ -6,8 +6,11 @@ workers starting kernels, local AWSs, JupyterLabs and thousands of client connec
 another process can take one of those ports in between: the kernel then dies at start
 ("Address already in use"). A full run once stopped on nbval's "Kernel didn't respond in 60
 seconds", most likely the same race. Measured with four processes starting kernels back to
-back through nbval's own start: over TCP 2 of 480 kernels died so; over Unix sockets none of 400. tests/test_workbook_tools.py checks that the suite's
-kernels use them.
+back through nbval's own start: over TCP 2 of 480 kernels died so; over Unix sockets none of
+400. tests/test_workbook_tools.py checks that the suite's kernels use them.
+
+Imported as ``tests.kernel_transport`` everywhere (the root conftest.py patches nbval with it),
+so that the suite has one copy of the module.
 
 A Unix socket path of the kernel's own cannot be taken by anybody else. A learner's kernel is
 not affected: JupyterLab and a learner's own papermill keep jupyter_client's TCP default.

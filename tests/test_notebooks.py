@@ -10,7 +10,7 @@ import pytest
 
 import helpers as wb
 import localaws as local
-from kernel_transport import AsyncKernelOverIpc
+from tests.kernel_transport import AsyncKernelOverIpc
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")

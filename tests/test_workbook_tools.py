@@ -446,14 +446,16 @@ def test_the_suite_s_kernels_listen_on_unix_sockets_of_their_own(how, tmp_path):
 
         km, kc = nbval.kernel.start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
         seen = []
-        kc.execute_interactive(probe, timeout=60, output_hook=seen.append)
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
+        try:
+            kc.execute_interactive(probe, timeout=60, output_hook=seen.append)
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
         text = "".join(m["content"].get("text", "") for m in seen if m["msg_type"] == "stream")
     else:
         import papermill
 
-        from kernel_transport import AsyncKernelOverIpc
+        from tests.kernel_transport import AsyncKernelOverIpc
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(nb, str(tmp_path / "probe.ipynb"))
